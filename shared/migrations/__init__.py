@@ -1,0 +1,1 @@
+"""Alembic migrations of the ConvergeAI schema (run through ``shared.migrate``)."""
