@@ -294,9 +294,7 @@ def translate_db_error(exc: DBAPIError, where: str) -> Exception:
     """Turn a driver error about the environment into a KnownError; keep bugs as they are."""
     text = str(exc.orig).lower()
     if _is_locked(exc):
-        return DatabaseBusy(
-            "The database is busy with other writers; try again in a moment."
-        )
+        return DatabaseBusy("The database is busy with other writers; try again in a moment.")
     if exc.connection_invalidated or any(marker in text for marker in _UNAVAILABLE_MARKERS):
         first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
         return DatabaseUnavailable(f"Cannot reach the database at {where}: {first}")

@@ -19,9 +19,7 @@ PASSWORD_MAX_BYTES = 72  # bcrypt's limit
 
 def _bad_controls(text: str, multiline: bool) -> bool:
     allowed = {"\n", "\t", "\r"} if multiline else set()
-    return any(
-        unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text
-    )
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
 
 
 def clean_text(

@@ -272,9 +272,7 @@ def check_throttle(s: Session, keys: list[str]) -> None:
 
             until = until.replace(tzinfo=UTC)
         wait = (until - now).total_seconds()
-        raise Throttled(
-            f"Too many failed attempts. Please try again in {_wait_text(wait)}.", until
-        )
+        raise Throttled(f"Too many failed attempts. Please try again in {_wait_text(wait)}.", until)
 
 
 def record_failure(s: Session, keys: list[str]) -> None:
@@ -290,9 +288,7 @@ def record_failure(s: Session, keys: list[str]) -> None:
             .where(AuthThrottle.key == key, AuthThrottle.last_failure_at < now - quiet)
             .values(failures=0, locked_until=None)
         )
-        upsert_add(
-            s, AuthThrottle, {"key": key}, {"failures": 1}, {"last_failure_at": now}
-        )
+        upsert_add(s, AuthThrottle, {"key": key}, {"failures": 1}, {"last_failure_at": now})
         failures = s.scalar(select(AuthThrottle.failures).where(AuthThrottle.key == key)) or 0
         if failures >= limit:
             wait = min(
@@ -375,9 +371,7 @@ def sign_in_with_badge(
             user = s.scalars(select(User).where(User.badge_code_hash == digest)).one_or_none()
         if user is not None:
             if not user.active:
-                raise AuthenticationFailed(
-                    "This account is deactivated. Please ask an organizer."
-                )
+                raise AuthenticationFailed("This account is deactivated. Please ask an organizer.")
             clear_failures(s, keys)
             return _new_session(s, user, device=device, remember=remember)
         record_failure(s, keys)
@@ -421,9 +415,7 @@ def _validated_account(
     return values["username"], values["email"], values["name"], password
 
 
-def register(
-    db: Database, *, username: str, email: str, name: str, password: str
-) -> UserInfo:
+def register(db: Database, *, username: str, email: str, name: str, password: str) -> UserInfo:
     """Create an attendee account (what the kiosk's registration form does)."""
     username, email, name, password = _validated_account(username, email, name, password)
     with db.read() as s:

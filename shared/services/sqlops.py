@@ -28,9 +28,7 @@ def upsert_add(
     dialect = s.get_bind().dialect.name
     if dialect in ("mysql", "mariadb"):
         ins = mysql_insert(table).values(**values)
-        updates: dict[str, Any] = {
-            col: table.c[col] + ins.inserted[col] for col in increments
-        }
+        updates: dict[str, Any] = {col: table.c[col] + ins.inserted[col] for col in increments}
         updates.update({col: ins.inserted[col] for col in assign})
         s.execute(ins.on_duplicate_key_update(**updates))
         return
