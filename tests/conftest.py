@@ -63,8 +63,10 @@ def backend_url(backend: str) -> str | None:
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings from TEST_ENV only, and the user folders inside the test's tmp_path."""
     for var in list(os.environ):
-        if var.startswith("CONVERGEAI_") and not var.startswith("CONVERGEAI_TEST_") and var not in (
-            "CONVERGEAI_REQUIRE_ALL_BACKENDS",
+        if (
+            var.startswith("CONVERGEAI_")
+            and not var.startswith("CONVERGEAI_TEST_")
+            and var not in ("CONVERGEAI_REQUIRE_ALL_BACKENDS",)
         ):
             monkeypatch.delenv(var)
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -90,7 +92,9 @@ class ServerDatabase:
         self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as conn:
             if backend == "postgresql":
-                conn.execute(text(f'CREATE DATABASE "{self.name}" ENCODING \'UTF8\' TEMPLATE template0'))
+                conn.execute(
+                    text(f"CREATE DATABASE \"{self.name}\" ENCODING 'UTF8' TEMPLATE template0")
+                )
             else:
                 conn.execute(
                     text(
