@@ -37,7 +37,8 @@ def test_register_then_sign_in_by_username_or_email(db: Database) -> None:
     assert by_name.user.id == by_mail.user.id == info.id
     with db.read() as s:
         stored = s.scalars(select(User.password_hash)).one()
-    assert stored is not None and stored.startswith("$2b$04$")
+    assert stored is not None
+    assert stored.startswith("$2b$04$")
     assert "engine-notes" not in stored
 
 
@@ -151,7 +152,8 @@ def test_tokens_are_stored_hashed_expire_and_can_be_revoked(db: Database) -> Non
     assert result.expires_at - utcnow() > timedelta(days=29)
     with db.read() as s:
         row = s.scalars(select(SessionToken)).one()
-        assert row.token_hash != result.token and result.token not in row.token_hash
+        assert row.token_hash != result.token
+        assert result.token not in row.token_hash
         assert auth.verify_token(s, result.token).username == "tok"
     with db.session() as s:
         auth.sign_out(s, result.token)
@@ -222,10 +224,12 @@ def test_badge_codes_sign_in_and_are_stored_under_a_keyed_hash(db: Database) -> 
     with db.session() as s:
         codes = auth.issue_badge_codes(s, admin, [attendee.user_id])
     code = codes[attendee.user_id]
-    assert len(code) == 24 and code.count("-") == 4
+    assert len(code) == 24
+    assert code.count("-") == 4
     with db.read() as s:
         stored = s.scalars(select(User.badge_code_hash).where(User.id == attendee.user_id)).one()
-    assert stored is not None and code.replace("-", "") not in stored
+    assert stored is not None
+    assert code.replace("-", "") not in stored
     # A plain SHA-256 of the code (what someone with only the database could try) differs.
     import hashlib
 

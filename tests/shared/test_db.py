@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
+from sqlalchemy.exc import StatementError
 
 from shared.db import Database, make_engine, normalize_url
 from shared.errors import ConfigError, DatabaseUnavailable, SchemaMismatch
@@ -48,13 +49,14 @@ def test_timestamps_round_trip_as_aware_utc(db: Database, value: datetime) -> No
 
 def test_naive_timestamps_are_refused(db: Database) -> None:
     actor = make_user(db)
-    with pytest.raises(Exception, match="naive datetime"), db.session() as s:
-        s.add(
-            SessionToken(
-                token_hash="y" * 64, user_id=actor.user_id, expires_at=datetime(2026, 1, 1)
-            )
-        )
-        s.flush()
+    token = SessionToken(
+        token_hash="y" * 64, user_id=actor.user_id, expires_at=datetime(2026, 1, 1)
+    )
+    with db.session() as s:
+        s.add(token)
+        with pytest.raises(StatementError, match="naive datetime"):
+            s.flush()
+        s.rollback()
 
 
 def test_sqlite_pragmas(sqlite_db: Database) -> None:

@@ -58,7 +58,8 @@ def test_database_url_falls_back_to_the_seeds_variable(tmp_path: Path) -> None:
 def test_config_path_from_environment(tmp_path: Path) -> None:
     config = write(tmp_path / "site.toml", '[kiosk]\nname = "booth-12"\n')
     settings = Settings.load(env={"CONVERGEAI_CONFIG": str(config)})
-    assert settings.config_path == config and settings.config_found
+    assert settings.config_path == config
+    assert settings.config_found
     assert settings.kiosk_name() == "booth-12"
 
 
@@ -100,5 +101,7 @@ def test_secrets_are_masked_for_display(tmp_path: Path) -> None:
         config_path=tmp_path / "none.toml",
     )
     url = settings.values["database.url"].display()
-    assert "s3cr3t" not in url and "kiosk" in url and "db.venue" in url
+    assert "s3cr3t" not in url
+    assert "kiosk" in url
+    assert "db.venue" in url
     assert settings.values["auth.badge_key"].display() == "********"
