@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -218,6 +220,62 @@ class Guest(Base):
     )
 
 
+agenda_item_speakers = Table(
+    "agenda_item_speakers",
+    Base.metadata,
+    Column(
+        "agenda_item_id",
+        ForeignKey("agenda_items.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("guest_id", ForeignKey("guests.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class AgendaItem(Base):
+    """A session on an event's programme: talk, panel, workshop, break."""
+
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chatbot_id: Mapped[int] = mapped_column(ForeignKey("chatbots.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(LongText, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location: Mapped[str] = mapped_column(String(120), default="")
+    track: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    speakers: Mapped[list[Guest]] = relationship(secondary=agenda_item_speakers)
+
+    __table_args__ = (
+        CheckConstraint("ends_at >= starts_at", name="times"),
+        # an event's programme in time order; "what is on now / next"
+        Index(None, "chatbot_id", "starts_at"),
+    )
+
+
+class FaqEntry(Base):
+    """A question and answer the organizers prepared (Wi-Fi, parking, lunch, badges...)."""
+
+    __tablename__ = "faq_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chatbot_id: Mapped[int] = mapped_column(ForeignKey("chatbots.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(500))
+    answer: Mapped[str] = mapped_column(LongText)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        # an event's FAQ in the organizers' order
+        Index(None, "chatbot_id", "position"),
+    )
+
+
 class Conversation(Base):
     """One conversation at a kiosk: a signed-in attendee's (single mode, resumable anywhere) or
     a walk-up visit's (multiple mode, anonymous, ended when the kiosk goes idle)."""
@@ -329,6 +387,7 @@ class AuthThrottle(Base):
 
 
 __all__ = [
+    "AgendaItem",
     "AuthThrottle",
     "Base",
     "Chatbot",
@@ -337,6 +396,7 @@ __all__ = [
     "Conversation",
     "ConversationMode",
     "DailyMessageCount",
+    "FaqEntry",
     "Guest",
     "Message",
     "MessageSource",
