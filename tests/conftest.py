@@ -47,6 +47,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_windows(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a GUI test that leaves a visible top-level window behind (napari's conftest)."""
+    yield
+    names = request.fixturenames
+    if "qtbot" not in names and "qapp" not in names:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    leftover = [w for w in app.topLevelWidgets() if w.isVisible()]
+    for widget in leftover:
+        widget.close()
+        widget.deleteLater()
+    assert not leftover, f"test left windows open: {leftover}"
+
+
 def backend_url(backend: str) -> str | None:
     """The server URL for a networked backend, or None (skip, unless all are required)."""
     url = os.environ.get(BACKEND_ENV[backend])
