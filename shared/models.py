@@ -386,8 +386,19 @@ class AuthThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class AppSetting(Base):
+    """A setting shared by every machine on the database (the kiosk admin PIN's hash...)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(LongText)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 __all__ = [
     "AgendaItem",
+    "AppSetting",
     "AuthThrottle",
     "Base",
     "Chatbot",
