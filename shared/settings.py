@@ -535,3 +535,49 @@ def use_settings(settings: Settings | None) -> None:
 def describe_settings(formatter: Callable[[Setting], str]) -> list[str]:
     """Lines describing each setting, for generated documentation."""
     return [formatter(s) for s in SETTINGS]
+
+
+def settings_markdown() -> str:
+    """The reference of every setting, for docs/settings.md (regenerated, never hand-edited)."""
+    lines = [
+        "# Settings",
+        "",
+        "<!-- Generated from shared/settings.py by `convergeai config docs`; do not edit. -->",
+        "",
+        "Precedence: environment variable > config file > default. The config file is TOML, at the",
+        "path in `CONVERGEAI_CONFIG` or `config.toml` in the platform config folder",
+        "(`~/.config/convergeai/` on Linux, `%LOCALAPPDATA%\\convergeai\\` on Windows). A setting",
+        "`section.key` is written `[section]` / `key = value` in the file and read from",
+        "`CONVERGEAI_SECTION_KEY` in the environment. `convergeai config show` prints the effective",
+        "values and where each came from.",
+        "",
+    ]
+    section = ""
+    for s in SETTINGS:
+        head = s.key.split(".")[0]
+        if head != section:
+            section = head
+            lines += [f"## [{section}]", ""]
+        default = repr(s.default) if s.type == "str" or s.type == "path" else str(s.default)
+        if s.type == "bool":
+            default = "true" if s.default else "false"
+        facts = [f"type {s.type}", f"default `{default}`"]
+        if s.minimum is not None or s.maximum is not None:
+            facts.append(f"from {s.minimum:g} to {s.maximum:g}")
+        if s.choices:
+            facts.append("one of " + ", ".join(f"`{c}`" for c in s.choices))
+        if s.secret:
+            facts.append("secret: masked in `config show`, never logged")
+        env = f"`{s.env_var}`"
+        if s.fallback_env:
+            env += " (or " + ", ".join(f"`{e}`" for e in s.fallback_env) + ")"
+        lines += [
+            f"### `{s.key}`",
+            "",
+            s.description,
+            "",
+            f"- {'; '.join(facts)}",
+            f"- environment: {env}",
+            "",
+        ]
+    return "\n".join(lines)

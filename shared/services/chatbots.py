@@ -434,7 +434,8 @@ def ensure_participant(s: Session, chatbot_id: int, user_id: int) -> bool:
     s.execute(
         update(Chatbot)
         .where(Chatbot.id == chatbot_id)
-        .values(participant_count=Chatbot.participant_count + 1)
+        # Keep updated_at as is: a counter is not an edit (and the assistant's index keys on it).
+        .values(participant_count=Chatbot.participant_count + 1, updated_at=Chatbot.updated_at)
     )
     return True
 

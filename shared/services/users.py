@@ -238,7 +238,9 @@ def delete_user(s: Session, actor: Actor, user_id: int) -> UserDeletion:
         s.execute(
             update(Chatbot)
             .where(Chatbot.id.in_(joined))
-            .values(participant_count=Chatbot.participant_count - 1)
+            .values(
+                participant_count=Chatbot.participant_count - 1, updated_at=Chatbot.updated_at
+            )
         )
     # Bulk deletes first: the cascades would do the same row by row.
     no_sync = {"synchronize_session": False}

@@ -105,3 +105,12 @@ def test_secrets_are_masked_for_display(tmp_path: Path) -> None:
     assert "kiosk" in url
     assert "db.venue" in url
     assert settings.values["auth.badge_key"].display() == "********"
+
+
+def test_docs_settings_md_is_generated_from_the_declarations() -> None:
+    from shared.settings import settings_markdown
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+    assert path.read_text(encoding="utf-8") == settings_markdown(), (
+        "docs/settings.md is stale: run `.venv/bin/convergeai config docs > docs/settings.md`"
+    )
