@@ -548,8 +548,8 @@ def settings_markdown() -> str:
         "path in `CONVERGEAI_CONFIG` or `config.toml` in the platform config folder",
         "(`~/.config/convergeai/` on Linux, `%LOCALAPPDATA%\\convergeai\\` on Windows). A setting",
         "`section.key` is written `[section]` / `key = value` in the file and read from",
-        "`CONVERGEAI_SECTION_KEY` in the environment. `convergeai config show` prints the effective",
-        "values and where each came from.",
+        "`CONVERGEAI_SECTION_KEY` in the environment. `convergeai config show` prints the",
+        "effective values and where each came from.",
         "",
     ]
     section = ""
