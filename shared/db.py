@@ -268,6 +268,14 @@ def _is_locked(exc: DBAPIError) -> bool:
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
+def _is_deadlock(exc: DBAPIError) -> bool:
+    """A deadlock or serialization failure: the server rolled back; trying again is safe."""
+    code = getattr(exc.orig, "sqlstate", None) or ""
+    args = getattr(exc.orig, "args", ())
+    mysql_code = args[0] if args and isinstance(args[0], int) else None
+    return code in ("40P01", "40001") or mysql_code in (1205, 1213)
+
+
 _UNAVAILABLE_MARKERS = (
     "could not connect",
     "connection refused",

@@ -425,6 +425,10 @@ def ensure_participant(s: Session, chatbot_id: int, user_id: int) -> bool:
     )
     if already is not None:
         return False
+    # Lock the chatbot row before inserting: the insert's foreign-key check takes a shared lock
+    # on it, and upgrading that to the counter update's exclusive lock deadlocks two concurrent
+    # joins on MariaDB. (No-op on SQLite, where BEGIN IMMEDIATE serializes writers already.)
+    s.execute(select(Chatbot.id).where(Chatbot.id == chatbot_id).with_for_update())
     try:
         with s.begin_nested():
             s.add(ChatbotParticipant(chatbot_id=chatbot_id, user_id=user_id))
