@@ -49,6 +49,7 @@ from shared.models import Role, User
 from shared.services import chatbots
 from shared.services.auth import create_admin, user_for_login
 from shared.services.common import Actor, UserInfo
+from shared.services.kiosk_admin import check_pin_format, set_kiosk_pin
 from shared.services.users import UserQuery, list_users
 from shared.settings import SETTINGS, get_settings, settings_markdown
 from shared.validation import check_password, clean_email, clean_name, clean_username
@@ -221,6 +222,28 @@ def cmd_config_docs(args: argparse.Namespace) -> int:
     """The Markdown reference of every setting (docs/settings.md is this output)."""
     sys.stdout.write(settings_markdown())
     return EXIT_OK
+
+
+def cmd_kiosk_set_pin(args: argparse.Namespace) -> int:
+    """Set the venue's kiosk admin PIN (the PIN that unlocks every kiosk's admin panel)."""
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        try:
+            pin = getpass.getpass("Kiosk admin PIN (6 to 12 digits): ")
+            check_pin_format(pin)
+            again = getpass.getpass("Repeat the PIN: ")
+        except EOFError:
+            raise ValidationError("No PIN given.", "pin") from None
+        if pin != again:
+            raise ValidationError("The PINs do not match.", "pin")
+    set_kiosk_pin(database(), None, pin)
+    out("Kiosk admin PIN set. Running kiosks use it from their next PIN check.")
+    return EXIT_OK
+
+
+def _args_kiosk_set_pin(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
 
 
 # Accounts --------------------------------------------------------------------------------------
@@ -513,6 +536,7 @@ GROUPS: dict[str, str] = {
     "config": "the settings",
     "events": "event assistants",
     "users": "user accounts",
+    "kiosk": "kiosk set-up",
 }
 
 COMMANDS: tuple[Command, ...] = (
@@ -539,6 +563,12 @@ COMMANDS: tuple[Command, ...] = (
         "print the reference of every setting as Markdown",
         cmd_config_docs,
         needs_schema=False,
+    ),
+    Command(
+        ("kiosk", "set-pin"),
+        "set the kiosk admin PIN (asked twice, or --pin-stdin)",
+        cmd_kiosk_set_pin,
+        _args_kiosk_set_pin,
     ),
     Command(("create-admin",), "create an organizer account", cmd_create_admin, _args_create_admin),
     Command(

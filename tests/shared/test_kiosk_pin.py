@@ -47,3 +47,19 @@ def test_wrong_pins_back_off(db: Database) -> None:
     with pytest.raises(Throttled):
         kiosk_admin.verify_kiosk_pin(db, "482913", device="booth-2")
     kiosk_admin.verify_kiosk_pin(db, "482913", device="booth-3")
+
+
+def test_cli_sets_the_pin(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from shared.cli import main
+
+    url = sqlite_db.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("123\n"))
+    assert main(["--database", url, "kiosk", "set-pin", "--pin-stdin"]) == 1
+    assert "6 to 12 digits" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("482913\n"))
+    assert main(["--database", url, "kiosk", "set-pin", "--pin-stdin"]) == 0
+    kiosk_admin.verify_kiosk_pin(sqlite_db, "482913", device="k")
