@@ -307,11 +307,30 @@ def _insert_once(s: Session, conv: Conversation, key: str | None, **fields: Any)
 def _page(s: Session, conversation_id: int, before_id: int | None, limit: int) -> list[MessageInfo]:
     """Up to ``limit`` messages before ``before_id``, newest first (the (conversation_id, id)
     index, read backwards)."""
-    stmt = select(Message).where(Message.conversation_id == conversation_id)
+    # Plain columns, not ORM objects: a chat page is read on every kiosk refresh.
+    stmt = select(*_MESSAGE_COLUMNS).where(Message.conversation_id == conversation_id)
     if before_id is not None:
         stmt = stmt.where(Message.id < before_id)
     stmt = stmt.order_by(Message.id.desc()).limit(limit)
-    return [MessageInfo.of(m) for m in s.scalars(stmt)]
+    return [
+        MessageInfo(*row[:6], MessageSource(row[6]), *row[7:]) for row in s.execute(stmt)
+    ]
+
+
+# In MessageInfo's field order.
+_MESSAGE_COLUMNS = (
+    Message.id,
+    Message.conversation_id,
+    Message.chatbot_id,
+    Message.user_id,
+    Message.is_user_message,
+    Message.content,
+    Message.source,
+    Message.answered,
+    Message.reply_to_id,
+    Message.client_id,
+    Message.created_at,
+)
 
 
 # Conversations ---------------------------------------------------------------------------------
