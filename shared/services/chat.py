@@ -529,7 +529,19 @@ def list_messages(
 ) -> MessagePage:
     """A page of a conversation's messages, oldest first, ending just before ``before_id`` (the
     newest page without it). ``limit`` is kept within 1..200."""
-    conv = _conversation(s, conversation_id)
+    if actor is None:
+        conv = _conversation(s, conversation_id)
+    else:
+        # The conversation and the actor's row in one round trip; _access then finds the user
+        # in the identity map.
+        row = s.execute(
+            select(Conversation, User)
+            .join(User, User.id == actor.user_id, isouter=True)
+            .where(Conversation.id == conversation_id)
+        ).first()
+        if row is None:
+            raise _not_found(conversation_id)
+        conv = row[0]
     _access(s, actor, conv, write=False)
     limit = max(1, min(int(limit), PAGE_MAX))
     rows = _page(s, conv.id, before_id, limit + 1)
