@@ -15,8 +15,8 @@ stable markers (the assistants' names, guests' names within their assistant, use
 messages' client ids), anything missing is added and nothing else changes.
 
 The content lives in the module-level tables below (``DEMO_CHATBOTS``, ``DEMO_GUESTS``,
-``DEMO_ATTENDEES``, ``DEMO_CONVERSATIONS``); agenda items and FAQ entries, once the model has
-them, get their own tables and a ``_load_...`` step in :func:`_load`.
+``DEMO_ATTENDEES``, ``DEMO_CONVERSATIONS``); the agenda and FAQ live in
+:mod:`shared.demo_programme`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db import Database
+from shared.demo_programme import add_programme
 from shared.errors import ValidationError
 from shared.models import Chatbot, ConversationMode, Guest, Message, MessageSource, Role, User
 from shared.services import chat
@@ -37,6 +38,7 @@ from shared.services.auth import hash_password
 from shared.services.chatbots import DESCRIPTION_MAX, SYSTEM_PROMPT_MAX, ensure_participant
 from shared.services.common import Actor, venue_today
 from shared.services.responder import Reply
+from shared.settings import get_settings
 from shared.validation import check_password, clean_email, clean_name, clean_text, clean_username
 
 log = logging.getLogger("convergeai.demo")
@@ -713,8 +715,18 @@ def _load(db: Database) -> DemoSummary:
         _load_guests(s, run)
         _load_attendees(s, run)
         _load_conversations(s, run)
-        # Agenda items and FAQ entries: load them here once the model has them.
+        _load_programmes(s, run)
         return _summary(s, run)
+
+
+def _load_programmes(s: Session, run: _Run) -> None:
+    """Agenda and FAQ of each demo assistant (shared.demo_programme), where missing."""
+    zone = get_settings().timezone()
+    for chatbot_id in run.chatbots.values():
+        bot = s.get(Chatbot, chatbot_id)
+        if bot is not None:
+            items, entries = add_programme(s, chatbot_id, bot.start_date, zone)
+            run.added += items + entries
 
 
 def _summary(s: Session, run: _Run) -> DemoSummary:
