@@ -246,6 +246,32 @@ def _args_kiosk_set_pin(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Ask an event's assistant one question (nothing is stored)."""
+    from shared import cli_assistant
+
+    return cli_assistant.ask(database(), args)
+
+
+def _args_ask(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--event", required=True, help="the assistant's id, name or event name")
+    p.add_argument("--offline", action="store_true", help="offline answers only, no LLM server")
+    p.add_argument("--json", action="store_true", help="print the answer, source and references")
+    p.add_argument("question", nargs="+", help="the question")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Talk to an event's assistant in the terminal (nothing is stored)."""
+    from shared import cli_assistant
+
+    return cli_assistant.chat(database(), args)
+
+
+def _args_chat(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--event", required=True, help="the assistant's id, name or event name")
+    p.add_argument("--offline", action="store_true", help="offline answers only, no LLM server")
+
+
 # Accounts --------------------------------------------------------------------------------------
 
 
@@ -576,6 +602,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(("events", "list"), "list the event assistants", cmd_events_list, _args_json),
     Command(("users", "list"), "list user accounts", cmd_users_list, _args_users_list),
+    Command(("ask",), "ask an event's assistant one question", cmd_ask, _args_ask),
+    Command(("chat",), "talk to an event's assistant in the terminal", cmd_chat, _args_chat),
     Command(("demo",), "load the demo conference (safe to run again)", cmd_demo),
 )
 
