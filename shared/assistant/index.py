@@ -22,6 +22,7 @@ English is the one provided, others can be added to :data:`ANALYZERS`.
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import math
 import re
@@ -69,8 +70,13 @@ _WORD_RE = re.compile(r"[^\W_]+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 
+_ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def fold(text: str) -> str:
     """Lower-case, without accents, control or format characters (comparison form)."""
+    if text.isascii():  # the common case, without a walk through unicodedata
+        return _ASCII_CONTROLS.sub(" ", text.translate(_APOSTROPHES).lower())
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     out = []
     for ch in unicodedata.normalize("NFKD", text.casefold()):
@@ -111,6 +117,7 @@ class Analyzer:
         return self.synonyms.get(word) or self.synonyms.get(self.stem(word))
 
 
+@functools.lru_cache(maxsize=65536)
 def stem_en(word: str) -> str:
     """A light English stemmer: plurals and a few suffixes (speakers/speaking -> speak)."""
     if len(word) <= 3 or not word.isalpha():
