@@ -1,6 +1,6 @@
 # ConvergeAI developer tasks. `make` alone lists the targets.
 #
-# Variables: PYTHON (interpreter for the venv, default python3), PYTEST_ARGS, BENCH_ARGS,
+# Variables: PYTHON (interpreter for the venv, default python3), PYTEST_ARGS, BENCH_ARGS, PACKAGE_TEST_ARGS,
 # RUN_ARGS, ADMIN_ARGS, SKIP_SYSTEM_DEPS=1 (don't check/install Debian packages),
 # SKIP_LINT=1 (make test without ruff/mypy).
 
@@ -13,9 +13,10 @@ VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 RUN_ARGS ?= --windowed --demo
-ADMIN_ARGS ?=
+ADMIN_ARGS ?= --demo
+PACKAGE_TEST_ARGS ?=
 
-.PHONY: help venv system-deps lint test bench run admin clean distclean
+.PHONY: help venv system-deps lint test bench run admin package package-test clean distclean
 
 help: ## list the targets
 	@echo "ConvergeAI make targets:"
@@ -71,6 +72,13 @@ admin: venv ## start the admin console
 	else \
 	    echo "The admin console is not built yet; the core works: try .venv/bin/convergeai --help"; \
 	fi
+
+package: venv ## build the bundle (build.spec) and dist/convergeai-<version>-<platform>.tar.gz
+	$(VPY) -m PyInstaller --noconfirm --clean build.spec
+	$(VPY) packaging/archive.py
+
+package-test: venv ## build the bundle from a clean checkout and smoke-run it (PACKAGE_TEST_ARGS=--worktree)
+	bash scripts/package-test.sh $(PACKAGE_TEST_ARGS)
 
 clean: ## remove build output and caches (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -21,7 +21,14 @@ from shared.models import (
     Guest,
     Message,
 )
-from shared.services.common import Actor, get_chatbot, require_admin, require_user, venue_today
+from shared.services.common import (
+    Actor,
+    escape_like,
+    get_chatbot,
+    require_admin,
+    require_user,
+    venue_today,
+)
 from shared.validation import clean_text
 
 SYSTEM_PROMPT_MAX = 20_000
@@ -334,8 +341,13 @@ def list_for_organizers(
     stmt = select(Chatbot).order_by(Chatbot.start_date.desc(), Chatbot.id.desc())
     term = search.strip()
     if term:
-        like = f"%{term}%"
-        stmt = stmt.where(or_(Chatbot.name.ilike(like), Chatbot.event_name.ilike(like)))
+        like = f"%{escape_like(term)}%"
+        stmt = stmt.where(
+            or_(
+                Chatbot.name.ilike(like, escape="\\"),
+                Chatbot.event_name.ilike(like, escape="\\"),
+            )
+        )
     bots = list(s.scalars(stmt))
     counts = _guest_counts(s, [b.id for b in bots])
     today = venue_today()

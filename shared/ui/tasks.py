@@ -3,7 +3,7 @@
 Every view uses this one helper for database and network calls (Anki's ``QueryOp`` and
 ``taskman.py``; Picard's ``util/thread.py``). A task runs on a ``QThreadPool``; its result or
 exception comes back through a queued signal, so callbacks always run on the GUI thread. A task
-whose owner widget was destroyed, or that was cancelled, delivers nothing.
+that was cancelled delivers nothing; views cancel their tasks when they go away.
 """
 
 from __future__ import annotations

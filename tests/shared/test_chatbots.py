@@ -168,3 +168,14 @@ def test_delete_says_what_goes_with_it(db: Database) -> None:
     assert impact.participants == 1
     with db.read() as s:
         assert s.get(Chatbot, bot) is None
+
+
+def test_organizer_search_treats_wildcards_literally(db: Database) -> None:
+    admin = make_admin(db)
+    create(db, admin, name="Deals 50% off")
+    create(db, admin, name="Plain")
+    with db.read() as s:
+        assert [b.name for b in chatbots.list_for_organizers(s, admin, search="50%")] == [
+            "Deals 50% off"
+        ]
+        assert chatbots.list_for_organizers(s, admin, search="_") == []

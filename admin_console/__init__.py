@@ -1,0 +1,1 @@
+"""The ConvergeAI admin console: where organizers run their event assistants from a laptop."""
