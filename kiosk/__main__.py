@@ -1,0 +1,5 @@
+"""``python -m kiosk``."""
+
+from kiosk.app import main
+
+raise SystemExit(main())
