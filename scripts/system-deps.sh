@@ -26,7 +26,7 @@ say() { echo "system-deps: $*" >&2; }
 runtime_pkgs=(libglib2.0-0 libegl1 libgl1 libfontconfig1 libfreetype6 libxkbcommon0
               libdbus-1-3 fonts-dejavu-core libpulse0)
 # Throw-away database servers for the test suite and benchmarks.
-db_pkgs=(postgresql mariadb-server)
+db_pkgs=(postgresql mariadb-server binutils)  # binutils: strip, for make package
 # Xvfb + the xcb platform plugin's libraries, for screenshots.
 xvfb_pkgs=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
            libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1

@@ -181,6 +181,19 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     return EXIT_OK if result.state is SchemaState.CURRENT else EXIT_ERROR
 
 
+def cmd_db_create_roles(args: argparse.Namespace) -> int:
+    """Create the kiosk and admin database roles (see shared.roles)."""
+    from shared import cli_roles
+
+    return cli_roles.run(database(), args)
+
+
+def _args_db_create_roles(p: argparse.ArgumentParser) -> None:
+    from shared import cli_roles
+
+    cli_roles.add_arguments(p)
+
+
 # config ----------------------------------------------------------------------------------------
 
 
@@ -555,6 +568,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Spreadsheets ----------------------------------------------------------------------------------
+
+IMPORT_KINDS = ("attendees", "guests", "agenda", "faq")
+EXPORT_KINDS = ("attendees", "participants", "transcripts", "stats")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import attendees, guests, agenda items or FAQ entries from a spreadsheet (exit 0: all rows
+    accepted; 3: some rejected; 2: the file cannot be used)."""
+    from shared.spreadsheets.cli import run_import
+
+    return run_import(database(), args)
+
+
+def _args_import(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kind", choices=IMPORT_KINDS, help="what the file holds")
+    p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm, .xls, .ods or .csv")
+    p.add_argument("--event", required=True, help="the assistant's id, name or event name")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.add_argument(
+        "--on-duplicate",
+        choices=("update", "skip"),
+        default="update",
+        help="existing records: update them (blank cells keep values) or skip them "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="FIELD=HEADER",
+        help="use the column HEADER for FIELD (repeatable; FIELD= unmaps it)",
+    )
+    p.add_argument("--report", metavar="OUT.xlsx", help="write the rejected rows and problems")
+    p.add_argument(
+        "--credentials", metavar="OUT.xlsx", help="write new attendees' badge codes and QR codes"
+    )
+    p.add_argument("--photos", metavar="DIR", help="folder of the guests' photo files")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export attendees, an assistant's participants, transcripts or figures as .xlsx."""
+    from shared.spreadsheets.cli import run_export
+
+    return run_export(database(), args)
+
+
+def _args_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kind", choices=EXPORT_KINDS, help="what to export")
+    p.add_argument("--event", required=True, help="the assistant's id, name or event name")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx", help="where to write")
+
+
 # The command table -----------------------------------------------------------------------------
 
 GROUPS: dict[str, str] = {
@@ -577,6 +643,12 @@ COMMANDS: tuple[Command, ...] = (
         "say whether the schema is current (exit 1 if not)",
         cmd_db_current,
         needs_schema=False,
+    ),
+    Command(
+        ("db", "create-roles"),
+        "create the least-privileged kiosk and admin roles (PostgreSQL)",
+        cmd_db_create_roles,
+        _args_db_create_roles,
     ),
     Command(
         ("config", "show"),
@@ -605,6 +677,18 @@ COMMANDS: tuple[Command, ...] = (
     Command(("ask",), "ask an event's assistant one question", cmd_ask, _args_ask),
     Command(("chat",), "talk to an event's assistant in the terminal", cmd_chat, _args_chat),
     Command(("demo",), "load the demo conference (safe to run again)", cmd_demo),
+    Command(
+        ("import",),
+        "import a spreadsheet of attendees, guests, agenda or FAQ",
+        cmd_import,
+        _args_import,
+    ),
+    Command(
+        ("export",),
+        "export attendees, participants, transcripts or figures as .xlsx",
+        cmd_export,
+        _args_export,
+    ),
 )
 
 

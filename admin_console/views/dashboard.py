@@ -14,7 +14,7 @@ from PySide6.QtCharts import (
     QLineSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QDateTime, QMargins, Qt, QTimer
+from PySide6.QtCore import QDate, QDateTime, QMargins, Qt, QTime, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -142,14 +142,14 @@ class DayChart(QChartView):
         self.baseline.clear()
         for day, n in points:
             # a step per day, so one busy day reads as a bar, not a spike
-            start = QDateTime(datetime.combine(day, time(0))).toMSecsSinceEpoch()
+            start = _qdatetime(datetime.combine(day, time(0))).toMSecsSinceEpoch()
             end = start + 86_400_000 - 1
             for ms in (start, end):
                 self.counts.append(ms, n)
                 self.baseline.append(ms, 0)
         if points:
-            first = QDateTime(datetime.combine(points[0][0], time(0)))
-            last = QDateTime(datetime.combine(points[-1][0], time(23, 59)))
+            first = _qdatetime(datetime.combine(points[0][0], time(0)))
+            last = _qdatetime(datetime.combine(points[-1][0], time(23, 59)))
             self.x_axis.setRange(first, last)
         top = max((n for _d, n in points), default=0)
         self.y_axis.setRange(0, max(4, top))
@@ -345,3 +345,11 @@ class DashboardView(View):
         self.recent_table.resizeColumnsToContents()
         self.updated.setText(self.tr("Updated {0}").format(data.loaded_at.strftime("%H:%M:%S")))
         self._finished()
+
+
+def _qdatetime(value: datetime) -> QDateTime:
+    """A local QDateTime for a naive datetime (the chart's axis is in local days)."""
+    return QDateTime(
+        QDate(value.year, value.month, value.day),
+        QTime(value.hour, value.minute, value.second),
+    )

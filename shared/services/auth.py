@@ -23,12 +23,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import bcrypt
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared import roles
 from shared.db import Database, utcnow
 from shared.errors import (
     AuthenticationFailed,
@@ -82,6 +84,15 @@ def _dummy_hash() -> bytes:
     return _DUMMY[cost]
 
 
+def _check_stored(db: Database, user_id: int | None, password: str, stored: str | None) -> bool:
+    """verify_password, or - when the database hides hashes from this connection (the kiosk
+    role of ``convergeai db create-roles``, see shared.roles) - the same check in the database."""
+    if stored == roles.HIDDEN_SECRET and user_id is not None:
+        with db.read() as s:
+            return roles.check_password_in_db(s, user_id, password)
+    return verify_password(password, stored)
+
+
 def temporary_password() -> str:
     """A one-time password an organizer reads out or hands over: 4 groups of 4, no look-alikes."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -97,7 +108,8 @@ BADGE_GROUPS = 5
 
 def generate_badge_code() -> str:
     """A fresh badge code like ``7K3Q-M2XD-9TRB-4HNA-ZC8W`` (100 random bits)."""
-    chars = "".join(secrets.choice(_CROCKFORD) for _ in range(4 * BADGE_GROUPS))
+    bits = secrets.randbits(5 * 4 * BADGE_GROUPS)
+    chars = "".join(_CROCKFORD[(bits >> (5 * i)) & 31] for i in range(4 * BADGE_GROUPS))
     return "-".join(chars[i : i + 4] for i in range(0, len(chars), 4))
 
 
@@ -334,7 +346,7 @@ def sign_in(
         stored = user.password_hash if user else None
         keys = _throttle_keys(user_id, device)
         check_throttle(s, keys)
-    ok = verify_password(password, stored)  # outside any transaction: ~250 ms
+    ok = _check_stored(db, user_id, password, stored)  # outside any transaction: ~250 ms
     with db.session() as s:
         if not ok:
             record_failure(s, keys)
@@ -369,6 +381,9 @@ def sign_in_with_badge(
         user = None
         if digest is not None:
             user = s.scalars(select(User).where(User.badge_code_hash == digest)).one_or_none()
+            if user is None and roles.secrets_hidden(s):  # kiosk role: hashes not readable
+                found = roles.user_by_badge(s, digest)
+                user = s.get(User, found) if found is not None else None
         if user is not None:
             if not user.active:
                 raise AuthenticationFailed("This account is deactivated. Please ask an organizer.")
@@ -470,13 +485,18 @@ def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
         user = require_user(s, actor)
         stored, username, email = user.password_hash, user.username, user.email
     check_password(new, username=username, email=email)
-    if not verify_password(current if isinstance(current, str) else "", stored):
+    current = current if isinstance(current, str) else ""
+    if not _check_stored(db, actor.user_id, current, stored):
         raise AuthenticationFailed("The current password is wrong.")
     if current == new:
         raise ValidationError("The new password must differ from the current one.", "password")
     hashed = hash_password(new)
     with db.session() as s:
         user = require_user(s, actor)
+        if stored == roles.HIDDEN_SECRET:  # kiosk role: the database checks and writes it
+            if not roles.set_password_in_db(s, user.id, current, hashed):
+                raise AuthenticationFailed("The current password is wrong.")
+            return
         user.password_hash = hashed
         user.must_change_password = False
 
@@ -492,7 +512,7 @@ def complete_password_reset(
         keys = _throttle_keys(user_id, device)
         check_throttle(s, keys)
         username, email = (user.username, user.email) if user else ("", "")
-    if not verify_password(temporary, stored) or user_id is None:
+    if not _check_stored(db, user_id, temporary, stored) or user_id is None:
         with db.session() as s:
             record_failure(s, keys)
         raise AuthenticationFailed("The temporary password is wrong.")
@@ -504,8 +524,13 @@ def complete_password_reset(
         user = s.get(User, user_id)
         if user is None or not user.active:
             raise AuthenticationFailed("This account is deactivated. Please ask an organizer.")
-        user.password_hash = hashed
-        user.must_change_password = False
+        if stored == roles.HIDDEN_SECRET:  # kiosk role: the database checks and writes it
+            if not roles.set_password_in_db(s, user.id, temporary, hashed):
+                raise AuthenticationFailed("The temporary password is wrong.")
+            s.expire(user, ["must_change_password", "updated_at"])
+        else:
+            user.password_hash = hashed
+            user.must_change_password = False
         clear_failures(s, keys)
         s.execute(
             update(SessionToken)
@@ -551,10 +576,19 @@ def issue_badge_codes(s: Session, actor: Actor, user_ids: list[int]) -> dict[int
     missing = [uid for uid in user_ids if uid not in existing]
     if missing:
         raise NotFound(f"There is no user with id {missing[0]}.")
+    rows = []
     for uid in user_ids:
         code = generate_badge_code()
         codes[uid] = code
-        s.execute(update(User).where(User.id == uid).values(badge_code_hash=badge_hash(code, key)))
+        rows.append({"uid": uid, "digest": badge_hash(code, key)})
+    if rows:  # one executemany, not an UPDATE round trip per user
+        users = cast(Table, User.__table__)
+        s.execute(
+            update(users)
+            .where(users.c.id == bindparam("uid"))
+            .values(badge_code_hash=bindparam("digest")),
+            rows,
+        )
     return codes
 
 
