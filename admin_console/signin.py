@@ -23,7 +23,6 @@ from admin_console.context import Context, protect_settings_file, qsettings
 from admin_console.widgets import FormErrors, muted
 from shared.db import Database
 from shared.errors import AuthenticationFailed, KnownError, PasswordChangeRequired, ValidationError
-from shared.migrate import ensure_schema
 from shared.models import Role
 from shared.services import auth
 from shared.services.common import UserInfo
@@ -56,6 +55,10 @@ def open_database(
     ``demo`` adds the demo conference (idempotent) first."""
     if db is None:
         db = Database.from_settings()
+    from shared.migrate import (
+        ensure_schema,
+    )  # alembic: ~0.3 s to import, not on the first frame's path
+
     ensure_schema(db, create_if_empty=db.backend == "sqlite")
     if demo:
         from shared.demo import load_demo
@@ -226,8 +229,9 @@ class FirstAdminPage(QWidget):
             self.password2.clear()
             self.created.emit(user)
 
-        self.ctx.run(lambda: auth.create_first_admin(db, **values), done, owner=self,
-                     on_error=failed)
+        self.ctx.run(
+            lambda: auth.create_first_admin(db, **values), done, owner=self, on_error=failed
+        )
 
 
 class SignInPage(QWidget):

@@ -85,6 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("ConvergeAI kiosk")
     install_translator(app)
 
+    from kiosk.splash import show_splash
+
+    splash = show_splash(
+        app,
+        args.theme or settings["kiosk.theme"],
+        windowed=args.windowed or args.smoke,
+        size=args.size,
+    )
+
     from kiosk.window import KioskWindow
 
     window = KioskWindow(windowed=args.windowed or args.smoke, demo=args.demo, theme=args.theme)
@@ -102,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.show()
     else:
         window.showFullScreen()
+    splash.close()
+    splash.deleteLater()
 
     if args.smoke:
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.db import Database
-from shared.migrate import ensure_schema
 from shared.models import MessageSource
 from shared.services.responder import Reply, ReplyRequest, Responder
 
@@ -83,6 +82,10 @@ def connect(
     db = factory()
     try:
         sqlite = db.backend == "sqlite"
+        from shared.migrate import (
+            ensure_schema,
+        )  # alembic: ~0.3 s to import, not on the first frame's path
+
         ensure_schema(db, create_if_empty=sqlite if create_if_empty is None else create_if_empty)
         if demo:
             _load_demo_if_empty(db)
