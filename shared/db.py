@@ -2,14 +2,16 @@
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout; write transactions start with
 ``BEGIN IMMEDIATE`` so two writers queue up instead of failing half-way (a deferred ``BEGIN`` that
-reads and then writes fails under contention). Networked databases get ``pool_pre_ping`` and a
-connect timeout. The caller owns the transaction:
+reads and then writes fails under contention). Networked databases get a connect timeout and a
+liveness check of pooled connections that were idle for a while (a ping on every checkout would
+cost a round trip on every chat page). The caller owns the transaction:
 ``with session_scope() as s: result = chatbots.create(s, actor, ...)``
 (SQLAlchemy ``session_basics.rst``: keep the session lifecycle separate and external).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -24,7 +26,7 @@ from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -125,7 +127,6 @@ def make_engine(
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": busy_timeout, "check_same_thread": False}
     else:
-        kwargs["pool_pre_ping"] = True
         kwargs["pool_recycle"] = 1800
         if backend == "postgresql":
             kwargs["connect_args"] = {"connect_timeout": connect_timeout}
@@ -147,7 +148,39 @@ def make_engine(
         ) from None
     if backend == "sqlite":
         _setup_sqlite(engine, busy_timeout)
+    else:
+        _ping_idle_connections(engine)
     return engine
+
+
+#: A pooled connection idle longer than this is pinged before use.
+PING_AFTER_IDLE = 10.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections idle a while (the custom recipe of
+    SQLAlchemy's "Dealing with Disconnects"): a dead one raises DisconnectionError, and the pool
+    replaces it with a fresh connection before the caller sees anything."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["convergeai_used"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        used = record.info.get("convergeai_used")
+        if used is None or time.monotonic() - used < PING_AFTER_IDLE:
+            return  # brand new, or used moments ago
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+            dbapi_conn.rollback()  # leave no transaction open behind the ping
+        except Exception as exc:  # noqa: BLE001 - any failure means the connection is gone
+            raise DisconnectionError(str(exc)) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
 
 
 def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:

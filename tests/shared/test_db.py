@@ -101,3 +101,35 @@ def test_urls_get_our_drivers() -> None:
         normalize_url("not a url")
     with pytest.raises(ConfigError, match="Unsupported"):
         normalize_url("oracle://u@h/d")
+
+
+def test_idle_pooled_connections_are_checked_and_replaced(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection that died while idle is replaced before the caller sees it."""
+    if db.backend == "sqlite":
+        pytest.skip("SQLite has no server connection to lose")
+    import shared.db as dbmod
+
+    with db.read() as s:
+        s.execute(text("SELECT 1"))
+    # Kill the idle pooled connection from the server side, as a restart would.
+    with db.engine.connect() as conn:
+        own = conn.execute(
+            text(
+                "SELECT pg_backend_pid()"
+                if db.backend == "postgresql"
+                else "SELECT CONNECTION_ID()"
+            )
+        ).scalar()
+    killer = Database(make_engine(db.engine.url))
+    with killer.engine.connect() as conn:
+        if db.backend == "postgresql":
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": own})
+        else:
+            conn.execute(text(f"KILL {int(own)}"))
+        conn.commit()
+    killer.dispose()
+    monkeypatch.setattr(dbmod, "PING_AFTER_IDLE", 0.0)
+    with db.read() as s:
+        assert s.execute(text("SELECT 1")).scalar() == 1
