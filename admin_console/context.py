@@ -107,6 +107,11 @@ class Dialogs:
         )
         return path or None
 
+    def open_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
+        """Choose an existing file to read (a spreadsheet to import)."""
+        path, _ = QFileDialog.getOpenFileName(parent, title, str(Path.home()), filters)
+        return path or None
+
     def save_file(
         self, parent: QWidget | None, title: str, suggested: str, filters: str
     ) -> str | None:

@@ -170,6 +170,12 @@ class UsersView(View):
                        self.reset_button, self.delete_button):
             actions.addWidget(button)
         actions.addStretch(1)
+        self.import_button = QPushButton(self.tr("Import…"))
+        self.import_button.clicked.connect(self.open_import)
+        self.export_button = QPushButton(self.tr("Export…"))
+        self.export_button.clicked.connect(self.open_export)
+        actions.addWidget(self.import_button)
+        actions.addWidget(self.export_button)
         layout.addLayout(actions)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -282,6 +288,18 @@ class UsersView(View):
 
     def _write(self, fn: Callable[[], Any], message: str) -> None:
         self.ctx.run(fn, lambda _r: self.ctx.announce(Changed.USERS, message), owner=self)
+
+    def open_import(self) -> None:
+        """The spreadsheet import wizard (attendees, guests, agenda, FAQ)."""
+        from admin_console.importwizard import open_import_wizard
+
+        open_import_wizard(self.ctx, self)
+
+    def open_export(self) -> None:
+        """Export attendees, participants, transcripts or statistics to Excel."""
+        from admin_console.exports import open_export
+
+        open_export(self.ctx, self)
 
     def edit_selected(self) -> None:
         user = self.selected()

@@ -127,7 +127,7 @@ def test_idle_pooled_connections_are_checked_and_replaced(
         if db.backend == "postgresql":
             conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": own})
         else:
-            conn.execute(text(f"KILL {int(own)}"))
+            conn.execute(text(f"KILL {int(own or 0)}"))
         conn.commit()
     killer.dispose()
     monkeypatch.setattr(dbmod, "PING_AFTER_IDLE", 0.0)
