@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from sqlalchemy import Table as Table_
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -775,6 +775,15 @@ def _insert_many(
     faster than SQLAlchemy's batched multi-row VALUES (psycopg pipelines one prepared
     statement), and as fast elsewhere."""
     conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        # COPY: about twice as fast again as executemany (measured-facts.md), same transaction.
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     conn.exec_driver_sql(sql, rows)
@@ -790,14 +799,13 @@ def _enrol(s: Session, chatbot_id: int, user_ids: list[int], now: Any) -> int:
         )
     )
     fresh = list(dict.fromkeys(u for u in user_ids if u not in enrolled))
-    table = cast(Table_, ChatbotParticipant.__table__)
+    joined = _db_time(s, now)
     for part in _chunks(fresh, CHUNK):
-        s.execute(
-            insert(table),
-            [
-                {"chatbot_id": chatbot_id, "user_id": uid, "joined_at": now, "message_count": 0}
-                for uid in part
-            ],
+        _insert_many(
+            s,
+            "chatbot_participants",
+            ("chatbot_id", "user_id", "joined_at", "message_count"),
+            [(chatbot_id, uid, joined, 0) for uid in part],
         )
     if fresh:
         s.execute(
