@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtWidgets import QAbstractItemView
 
 from admin_console.context import Context
 from admin_console.widgets import fmt_datetime, fmt_int
@@ -43,6 +44,13 @@ VALUE_ROLE = Qt.ItemDataRole.UserRole + 3
 LOADING_ROLE = Qt.ItemDataRole.UserRole + 4
 
 R = TypeVar("R")
+
+
+def selected_record(table: QAbstractItemView, kind: type[R]) -> R | None:
+    """The record (RECORD_ROLE) of the table's first selected row, if it is a ``kind``."""
+    rows = table.selectionModel().selectedRows()
+    record = rows[0].data(RECORD_ROLE) if rows else None
+    return record if isinstance(record, kind) else None
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from admin_console.context import Changed, Context
 from admin_console.dialogs import EditDialog
-from admin_console.models import RECORD_ROLE, Column, RecordModel
+from admin_console.models import Column, RecordModel, selected_record
 from admin_console.views.base import ChatbotPicker, View
 from admin_console.widgets import heading, make_table, muted
 from shared.services import agenda, chatbots, guests
@@ -229,9 +229,7 @@ class AgendaView(View):
         ctx.signed_in.connect(self.picker.reload)
 
     def selected(self) -> AgendaItemInfo | None:
-        rows = self.table.selectionModel().selectedRows()
-        record = rows[0].data(RECORD_ROLE) if rows else None
-        return record if isinstance(record, AgendaItemInfo) else None
+        return selected_record(self.table, AgendaItemInfo)
 
     def refresh(self) -> None:
         if self.ctx.user is None:

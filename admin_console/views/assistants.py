@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from admin_console.context import Changed, Context
 from admin_console.dialogs import EditDialog
-from admin_console.models import RECORD_ROLE, Column, RecordModel
+from admin_console.models import Column, RecordModel, selected_record
 from admin_console.preview import PreviewPane
 from admin_console.views.base import View
 from admin_console.widgets import SearchField, fmt_date, fmt_int, heading, make_table
@@ -228,11 +228,7 @@ class AssistantsView(View):
             self.splitter.restoreState(state)
 
     def selected(self) -> ChatbotDetail | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        record = rows[0].data(RECORD_ROLE)
-        return record if isinstance(record, ChatbotDetail) else None
+        return selected_record(self.table, ChatbotDetail)
 
     def _selected(self, *_args: object) -> None:
         bot = self.selected()

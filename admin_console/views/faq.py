@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from admin_console.context import Changed, Context
 from admin_console.dialogs import EditDialog
-from admin_console.models import RECORD_ROLE, Column, RecordModel
+from admin_console.models import Column, RecordModel, selected_record
 from admin_console.views.base import ChatbotPicker, View
 from admin_console.widgets import fmt_datetime, heading, make_table, muted
 from shared.services import faq
@@ -113,9 +113,7 @@ class FaqView(View):
         ctx.signed_in.connect(self.picker.reload)
 
     def selected(self) -> FaqInfo | None:
-        rows = self.table.selectionModel().selectedRows()
-        record = rows[0].data(RECORD_ROLE) if rows else None
-        return record if isinstance(record, FaqInfo) else None
+        return selected_record(self.table, FaqInfo)
 
     def refresh(self) -> None:
         if self.ctx.user is None:
