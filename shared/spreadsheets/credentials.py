@@ -17,6 +17,7 @@ from pathlib import Path
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.worksheet.dimensions import RowDimension  # type: ignore[import-untyped]
 
+from shared.spreadsheets.bulk import collector_paused
 from shared.spreadsheets.fastxlsx import write_table
 from shared.spreadsheets.importer import Credential, ImportResult
 from shared.spreadsheets.reader import Cancelled
@@ -28,6 +29,7 @@ QR_SCALE = 3
 QR_ROW_HEIGHT = 78
 
 
+@collector_paused()
 def write_credentials(
     result: ImportResult | Sequence[Credential],
     path: str | Path,

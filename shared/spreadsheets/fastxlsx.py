@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from shared.spreadsheets.bulk import collector_paused
 from shared.spreadsheets.reader import column_letter
-from shared.spreadsheets.xlsx import neutralise
+from shared.spreadsheets.xlsx import DANGEROUS_PREFIXES, neutralise
 
 _EPOCH = datetime(1899, 12, 30)
+_RISKY_START = frozenset(DANGEROUS_PREFIXES)
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _CONTENT_TYPES = (
@@ -66,12 +68,22 @@ _STYLES = (
 )
 
 
+# Text that needs neither escaping, cleaning nor neutralising (most of it): written as it is.
+_PLAIN = re.compile("[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*")
+
+
 def _text(value: str) -> str:
+    if value[:1] not in _RISKY_START and _PLAIN.fullmatch(value):
+        return value
     return escape(_BAD_XML.sub("", neutralise(value)))
 
 
 def _cell(ref: str, value: Any, style: int = 0) -> str:
     s = f' s="{style}"' if style else ""
+    if type(value) is str:
+        return (
+            f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{_text(value)}</t></is></c>'  # noqa: E501
+        )
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -88,6 +100,7 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
     return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'  # noqa: E501
 
 
+@collector_paused()
 def write_table(
     path: str | Path,
     sheet: str,
@@ -134,13 +147,20 @@ def write_table(
                 + "".join(_cell(f"{letters[j]}1", h, 1) for j, h in enumerate(headers))
                 + "</row>"
             )
+            text = _text
             for n, row in enumerate(rows, 1):
                 r = n + 1
-                out.append(
-                    f'<row r="{r}">'
-                    + "".join(_cell(f"{letters[j]}{r}", v) for j, v in enumerate(row))
-                    + "</row>"
-                )
+                parts = [f'<row r="{r}">']
+                for letter, v in zip(letters, row, strict=False):
+                    if type(v) is str:  # most cells: inline
+                        parts.append(
+                            f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">'
+                            f"{text(v)}</t></is></c>"
+                        )
+                    elif v is not None:
+                        parts.append(_cell(f"{letter}{r}", v))
+                parts.append("</row>")
+                out.append("".join(parts))
                 if len(out) >= 2000:
                     raw.write("".join(out).encode("utf-8"))
                     out.clear()

@@ -25,10 +25,12 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from shared.errors import KnownError
+from shared.spreadsheets.bulk import collector_paused
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_EXPANDED_BYTES = 400 * 1024 * 1024
@@ -85,10 +87,24 @@ def column_letter(index: int) -> str:
 # Cell values -----------------------------------------------------------------------------------
 
 
+_INFINITIES = (float("inf"), float("-inf"))
+
+
 def cell_value(raw: Any) -> Cell:
     """A calamine or CSV value as a Cell: trimmed text, integral floats without '.0'."""
+    kind = type(raw)  # exact types first: this runs for every cell of the file
+    if kind is str:
+        return raw.strip() or None
+    if kind is float:
+        if raw.is_integer() and -1e16 < raw < 1e16:
+            return str(int(raw))
+        if raw != raw or raw in _INFINITIES:
+            return None
+        return repr(raw)
     if raw is None:
         return None
+    if kind is datetime or kind is date:
+        return raw
     if isinstance(raw, str):
         text = raw.strip()
         return text or None
@@ -97,7 +113,7 @@ def cell_value(raw: Any) -> Cell:
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
+        if raw != raw or raw in _INFINITIES:
             return None
         if raw.is_integer() and abs(raw) < 1e16:
             return str(int(raw))
@@ -350,6 +366,7 @@ def find_header_row(
     return 0
 
 
+@collector_paused()
 def read_table(
     path: str | Path,
     *,
@@ -371,8 +388,10 @@ def read_table(
         )
     sheet, raw = _raw_rows_csv(path) if kind == "csv" else _raw_rows_calamine(path)
     cells: list[list[Cell]] = []
+    convert = cell_value
     for n, raw_row in enumerate(raw, 1):
-        cells.append([cell_value(v) for v in raw_row])
+        # Text cells (most of them) trimmed inline; cell_value for the rest.
+        cells.append([(v.strip() or None) if type(v) is str else convert(v) for v in raw_row])
         if n % 5000 == 0:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Reading the file was cancelled.")
@@ -383,13 +402,12 @@ def read_table(
     header_index = find_header_row(cells, header_score)
     header_cells = cells[header_index] if cells else []
     width = max((len(r) for r in cells), default=0)
-    # Keep columns with a header or with any data below it.
-    used = [False] * width
-    for row in cells[header_index:]:
-        for j, value in enumerate(row):
-            if value is not None:
-                used[j] = True
-    keep = [j for j in range(width) if used[j]]
+    body = cells[header_index:]
+    if any(len(r) != width for r in body):
+        body = [r + [None] * (width - len(r)) for r in body]
+    # Keep columns with a header or with any data below it (most have a header: the search
+    # stops there).
+    keep = [j for j in range(width) if any(r[j] is not None for r in body)]
     headers: list[str] = []
     seen: dict[str, int] = {}
     for j in keep:
@@ -404,13 +422,20 @@ def read_table(
         headers.append(name)
     rows: list[tuple[Cell, ...]] = []
     numbers: list[int] = []
-    for i in range(header_index + 1, len(cells)):
-        row = cells[i]
-        values = tuple(row[j] if j < len(row) else None for j in keep)
-        if all(v is None for v in values):
-            continue
-        rows.append(values)
-        numbers.append(i + 1)
+    first = header_index + 1
+    if len(keep) == width:
+        for i, row in enumerate(body[1:], first):
+            if any(row):
+                rows.append(tuple(row))
+                numbers.append(i + 1)
+    elif keep:
+        pick = itemgetter(*keep)
+        for i, row in enumerate(body[1:], first):
+            values = pick(row)
+            values = values if isinstance(values, tuple) else (values,)
+            if any(values):
+                rows.append(values)
+                numbers.append(i + 1)
     if not headers:
         raise UnusableFile(f"{path.name} has no data: the first sheet is empty.")
     return Table(
