@@ -147,15 +147,17 @@ def write_table(
                 + "".join(_cell(f"{letters[j]}1", h, 1) for j, h in enumerate(headers))
                 + "</row>"
             )
-            text = _text
+            plain, risky = _PLAIN.fullmatch, _RISKY_START
             for n, row in enumerate(rows, 1):
                 r = n + 1
                 parts = [f'<row r="{r}">']
                 for letter, v in zip(letters, row, strict=False):
-                    if type(v) is str:  # most cells: inline
+                    if type(v) is str:  # most cells: inline, as _text() does
+                        if v[:1] in risky or not plain(v):
+                            v = _text(v)
                         parts.append(
                             f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">'
-                            f"{text(v)}</t></is></c>"
+                            f"{v}</t></is></c>"
                         )
                     elif v is not None:
                         parts.append(_cell(f"{letter}{r}", v))

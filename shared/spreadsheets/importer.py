@@ -24,10 +24,11 @@ import logging
 import secrets
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -56,7 +57,6 @@ from shared.spreadsheets.bulk import collector_paused
 from shared.spreadsheets.mapping import ColumnMapping, check_mapping, fields
 from shared.spreadsheets.reader import Cancelled, Table
 from shared.spreadsheets.validate import CLEANERS, FieldProblem, attendee_fast_path
-from shared.validation import USERNAME_RE
 
 log = logging.getLogger("convergeai.import")
 
@@ -280,7 +280,8 @@ def badge_hasher(key: bytes) -> Callable[[str], str]:
 
 
 # For lower-cased ASCII text: separators (. _ -) become spaces, whitespace stays, every other
-# character but a-z and 0-9 goes; then str.split() gives the words.
+# character but a-z and 0-9 goes (NUL too: it stays only in the batch table, as the separator
+# of names); then str.split() gives the words.
 _STEM_TABLE = str.maketrans(
     {
         chr(c): (" " if chr(c) in "._-" or chr(c).isspace() else None)
@@ -288,6 +289,21 @@ _STEM_TABLE = str.maketrans(
         if not ("a" <= chr(c) <= "z" or "0" <= chr(c) <= "9")
     }
 )
+_BATCH_TABLE = {**_STEM_TABLE, 0: 0}
+
+
+def _ascii_lower(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def _stem(words: str) -> str:
+    """The username stem of the words (lower-case ASCII, translated), or "" when too short.
+    Made of a-z, 0-9 and single dots, starting and ending with a letter or digit, at most 28
+    characters: USERNAME_RE holds whenever it has three characters."""
+    stem = ".".join(words.split())[:28].strip(".")
+    return stem if len(stem) >= 3 else ""
 
 
 def username_base(name: str, email: str) -> str:
@@ -295,15 +311,24 @@ def username_base(name: str, email: str) -> str:
     the words (split at spaces, dots, dashes, underscores) of letters and digits only, joined
     by dots."""
     for source in (name, email.split("@")[0]):
-        if source.isascii():
-            plain = source.lower()
-        else:
-            plain = unicodedata.normalize("NFKD", source).encode("ascii", "ignore").decode()
-            plain = plain.lower()
-        stem = ".".join(plain.translate(_STEM_TABLE).split())[:28].strip(".")
-        if len(stem) >= 3 and USERNAME_RE.match(stem):
+        stem = _stem(_ascii_lower(source).translate(_STEM_TABLE))
+        if stem:
             return stem
     return "attendee"
+
+
+def username_bases(people: Sequence[tuple[str, str]]) -> list[str]:
+    """:func:`username_base` of every (name, email), the names translated in one go (NFKD
+    decomposes each character on its own, so the names joined by NUL, which no name holds,
+    come out as the names one by one)."""
+    names = "\0".join(name for name, _ in people)
+    parts = _ascii_lower(names).translate(_BATCH_TABLE).split("\0")
+    if len(parts) != len(people):  # a NUL in a name after all
+        return [username_base(name, email) for name, email in people]
+    return [
+        _stem(words) or username_base(name, email)
+        for words, (name, email) in zip(parts, people, strict=True)
+    ]
 
 
 def unique_username(base: str, taken: set[str]) -> str:
@@ -468,13 +493,14 @@ def _match_attendees(s: Session, work: _Work) -> None:
             taken.add(wanted)
         _decide(work, i, found[0] if found is not None else None)
     # Generated usernames last, so they never take a name a later row asked for.
-    for i in live:
-        o = work.outcomes[i]
-        values = work.values[i]
-        if o.action == "create" and "username" not in values:
-            values["username"] = unique_username(
-                username_base(values["name"], values["email"]), taken
-            )
+    unnamed = [
+        work.values[i]
+        for i in live
+        if work.outcomes[i].action == "create" and "username" not in work.values[i]
+    ]
+    bases = username_bases([(values["name"], values["email"]) for values in unnamed])
+    for values, base in zip(unnamed, bases, strict=True):
+        values["username"] = unique_username(base, taken)
 
 
 def _match_guests(s: Session, work: _Work) -> None:
@@ -757,44 +783,20 @@ def _insert_attendees(
     hasher = badge_hasher(badge_key())
     credentials: list[Credential] = []
     stamp = _db_time(s, now)
-    columns = (
-        "username",
-        "email",
-        "name",
-        "password_hash",
-        "role",
-        "active",
-        "must_change_password",
-        "badge_code_hash",
-        "message_count",
-        "created_at",
-        "updated_at",
+    # The other columns take their server defaults (active, no password, no messages).
+    columns = ("username", "email", "name", "role", "badge_code_hash", "created_at", "updated_at")
+    attendee = Role.ATTENDEE.value
+    values = work.values
+    _insert_many(
+        s,
+        "users",
+        columns,
+        (
+            (v["username"], v["email"], v["name"], attendee, hasher(code), stamp, stamp)
+            for v, code in zip((values[i] for i in creates), codes, strict=True)
+        ),
+        ticker,
     )
-    for chunk_start in range(0, len(creates), CHUNK):
-        chunk = creates[chunk_start : chunk_start + CHUNK]
-        attendee = Role.ATTENDEE.value
-        rows = [
-            (
-                v["username"],
-                v["email"],
-                v["name"],
-                None,
-                attendee,
-                True,
-                False,
-                hasher(code),
-                0,
-                stamp,
-                stamp,
-            )
-            for v, code in zip(
-                [work.values[i] for i in chunk],
-                codes[chunk_start : chunk_start + len(chunk)],
-                strict=True,
-            )
-        ]
-        _insert_many(s, "users", columns, rows)
-        ticker.step(len(chunk))
     # Others may have added accounts meanwhile (not on SQLite, whose writers take turns):
     # the emails tell ours.
     ids = {e: i for e, i in s.execute(select(User.email, User.id).where(User.id > before))}
@@ -823,7 +825,7 @@ def _insert_attendees(
     enrolled = 0
     if work.chatbot is not None:
         user_ids = [o.target_id for o in work.outcomes if o.action != "reject"]
-        enrolled = _enrol(s, work.chatbot.id, [u for u in user_ids if u is not None], now)
+        enrolled = _enrol(s, work.chatbot.id, [u for u in user_ids if u is not None], now, before)
     return enrolled, credentials
 
 
@@ -837,29 +839,48 @@ def _db_time(s: Session, when: datetime) -> Any:
 
 
 def _insert_many(
-    s: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    s: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[tuple[Any, ...]],
+    ticker: _Ticker | None = None,
 ) -> None:
-    """A raw DBAPI ``executemany`` INSERT inside the session's transaction: on PostgreSQL 4x
-    faster than SQLAlchemy's batched multi-row VALUES (psycopg pipelines one prepared
-    statement), and as fast elsewhere."""
+    """Insert rows inside the session's transaction, ``ticker.step()`` every CHUNK rows.
+
+    PostgreSQL: one COPY (measured-facts.md: twice as fast as executemany), streamed, so the
+    server inserts while we make the next rows. Elsewhere a raw DBAPI ``executemany`` a CHUNK
+    at a time (as fast as SQLAlchemy's insertmanyvalues there, without its per-row work)."""
     conn = s.connection()
+    it = iter(rows)
     if conn.dialect.name == "postgresql":
-        # COPY: about twice as fast again as executemany (measured-facts.md), same transaction.
         raw: Any = conn.connection.dbapi_connection
+        n = 0
         with (
             raw.cursor() as cursor,
             cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            write = copy.write_row
+            for n, row in enumerate(it, 1):
+                write(row)
+                if ticker is not None and n % CHUNK == 0:
+                    ticker.step(CHUNK)
+        if ticker is not None and n % CHUNK:
+            ticker.step(n % CHUNK)
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, rows)
+    while chunk := list(islice(it, CHUNK)):
+        conn.exec_driver_sql(sql, chunk)
+        if ticker is not None:
+            ticker.step(len(chunk))
 
 
-def _enrol(s: Session, chatbot_id: int, user_ids: list[int], now: Any) -> int:
-    """Enrol users not yet enrolled; the counter goes up by exactly that many, in SQL."""
+def _enrol(
+    s: Session, chatbot_id: int, user_ids: list[int], now: Any, created_above: int | None = None
+) -> int:
+    """Enrol users not yet enrolled; the counter goes up by exactly that many, in SQL.
+    ``created_above``: the accounts with greater ids were all made by this import (and are
+    among ``user_ids``)."""
     # Lock the assistant first: kiosks joining meanwhile (ensure_participant) wait for us.
     s.execute(select(Chatbot.id).where(Chatbot.id == chatbot_id).with_for_update())
     enrolled = set(
@@ -867,25 +888,36 @@ def _enrol(s: Session, chatbot_id: int, user_ids: list[int], now: Any) -> int:
             select(ChatbotParticipant.user_id).where(ChatbotParticipant.chatbot_id == chatbot_id)
         )
     )
-    fresh = list(dict.fromkeys(u for u in user_ids if u not in enrolled))
     joined = _db_time(s, now)
-    for part in _chunks(fresh, CHUNK):
-        _insert_many(
-            s,
-            "chatbot_participants",
-            ("chatbot_id", "user_id", "joined_at", "message_count"),
-            [(chatbot_id, uid, joined, 0) for uid in part],
-        )
-    if fresh:
+    added = 0
+    conn = s.connection()
+    if created_above is not None and conn.dialect.name == "sqlite":
+        # SQLite's writers take turns, so every account above the mark is this import's and
+        # none is enrolled yet: one statement, without a row through Python.
+        added = conn.exec_driver_sql(
+            "INSERT INTO chatbot_participants (chatbot_id, user_id, joined_at) "
+            "SELECT ?, id, ? FROM users WHERE id > ?",
+            (chatbot_id, joined, created_above),
+        ).rowcount
+        user_ids = [u for u in user_ids if u <= created_above]
+    fresh = list(dict.fromkeys(u for u in user_ids if u not in enrolled))
+    _insert_many(
+        s,
+        "chatbot_participants",
+        ("chatbot_id", "user_id", "joined_at"),
+        ((chatbot_id, uid, joined) for uid in fresh),
+    )
+    added += len(fresh)
+    if added:
         s.execute(
             update(Chatbot)
             .where(Chatbot.id == chatbot_id)
             .values(
-                participant_count=Chatbot.participant_count + len(fresh),
+                participant_count=Chatbot.participant_count + added,
                 updated_at=Chatbot.updated_at,
             )
         )
-    return len(fresh)
+    return added
 
 
 _GUEST_FIELDS = (
