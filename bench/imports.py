@@ -6,7 +6,7 @@ a registration date, notes. Each backend (SQLite, PostgreSQL) gets a fresh migra
 with one organizer and one assistant.
 
 - **import**: ``read_table`` + ``apply`` (validation, usernames, badge codes as HMACs, one
-  transaction of ``executemany`` inserts, enrolment in the assistant) + ``write_credentials``
+  transaction of inserts (COPY on PostgreSQL), enrolment in the assistant) + ``write_credentials``
   (the badge codes workbook, without QR pictures), run in a child process so its peak RSS
   (``resource.getrusage``, the whole process) is its own.
 - **floor**, measured in the same run, alternating with the import: the fastest read
@@ -300,7 +300,7 @@ def run(config: BenchConfig) -> str:
     """Run the import benchmark; returns its Markdown section."""
     started = time.perf_counter()
     rows = min(ROWS, config.users)
-    repeat = max(1, min(config.repeat, 3))
+    repeat = max(1, min(config.repeat, 5))
     file = _file(config, rows)
     sections = []
     for backend in config.backends:
@@ -347,7 +347,7 @@ def run(config: BenchConfig) -> str:
                 ],
                 ["import: `read_table`", f"{_median(imports, 'read'):.2f} s", ""],
                 [
-                    "import: `apply` (validate, usernames, badge HMACs, insert, enrol)",
+                    "import: `apply` (validate, usernames, badge HMACs, insert, enrol, commit)",
                     f"{_median(imports, 'import'):.2f} s",
                     "",
                 ],
@@ -371,9 +371,10 @@ def run(config: BenchConfig) -> str:
     lines = [
         "## Spreadsheet import: 100,000 attendees end to end (`bench/imports.py`)",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {took / 60:.1f} min: {rows:,} rows x 9 "
-        f"columns (.xlsx, {file.stat().st_size / 1_048_576:.1f} MB, titles above the header). "
-        f"Median of {repeat} runs, floor and import alternating, each in a child process "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `make bench` (or `python -m bench "
+        f"--only imports` beside running database servers) in {took / 60:.1f} min: {rows:,} "
+        f"rows x 9 columns (.xlsx, {file.stat().st_size / 1_048_576:.1f} MB, titles above the "
+        f"header). Median of {repeat} runs, floor and import alternating, each in a child process "
         "(peak RSS = `ru_maxrss` of that process, interpreter and libraries included).",
         "",
         f"Machine: {machine()}.",
