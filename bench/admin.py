@@ -162,9 +162,8 @@ class _GcWatch:
             if pause > self.longest:
                 self.longest = pause
                 on_gui = threading.current_thread() is threading.main_thread()
-                self.where = (
-                    f"generation {info.get('generation')}, "
-                    + ("on the GUI thread" if on_gui else "on a worker thread")
+                self.where = f"generation {info.get('generation')}, " + (
+                    "on the GUI thread" if on_gui else "on a worker thread"
                 )
 
     def __enter__(self) -> _GcWatch:
@@ -425,8 +424,11 @@ def bench_users(ctx: Any, passes: int, warmup: int) -> ScrollResult:
             model.reload()
         else:
             view.refresh()
-        _wait(lambda: model.loaded_once and not model.pending and shown(),
-              model.page_loaded, "the first page of users")
+        _wait(
+            lambda: model.loaded_once and not model.pending and shown(),
+            model.page_loaded,
+            "the first page of users",
+        )
         QCoreApplication.processEvents()
         return time.perf_counter() - started
 
@@ -572,9 +574,7 @@ def run_backend(config: BenchConfig, backend: str, cache: Any) -> BackendRun:
 def _row(label: str, gui: Sequence[float], direct: Sequence[float] | None) -> list[str]:
     g = Timing(tuple(gui)) if gui else None
     d = Timing(tuple(direct)) if direct else None
-    ratio = (
-        f"{g.median / d.median:.2f}×" if g is not None and d is not None and d.median else "—"
-    )
+    ratio = f"{g.median / d.median:.2f}×" if g is not None and d is not None and d.median else "—"
     return [
         f"{label} ({len(gui)})",
         ms(g.median) if g else "—",

@@ -148,21 +148,35 @@ def write_table(
                 + "</row>"
             )
             plain, risky = _PLAIN.fullmatch, _RISKY_START
+            width = len(letters)
+            # A row of text cells only (most rows of most tables): one format call.
+            text_row = (
+                '<row r="{0}">'
+                + "".join(
+                    f'<c r="{letter}{{0}}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{{{j}}}</t></is></c>"
+                    for j, letter in enumerate(letters, 1)
+                )
+                + "</row>"
+            ).format
             for n, row in enumerate(rows, 1):
                 r = n + 1
-                parts = [f'<row r="{r}">']
-                for letter, v in zip(letters, row, strict=False):
-                    if type(v) is str:  # most cells: inline, as _text() does
-                        if v[:1] in risky or not plain(v):
-                            v = _text(v)
-                        parts.append(
-                            f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">'
-                            f"{v}</t></is></c>"
+                try:  # anything but text (numbers, dates, None) fails the slicing or the match
+                    if len(row) != width:
+                        raise TypeError
+                    out.append(
+                        text_row(
+                            r,
+                            *[v if v[:1] not in risky and plain(v) else _text(v) for v in row],
                         )
-                    elif v is not None:
-                        parts.append(_cell(f"{letter}{r}", v))
-                parts.append("</row>")
-                out.append("".join(parts))
+                    )
+                except TypeError:
+                    parts = [f'<row r="{r}">']
+                    for letter, v in zip(letters, row, strict=False):
+                        if v is not None:
+                            parts.append(_cell(f"{letter}{r}", v))
+                    parts.append("</row>")
+                    out.append("".join(parts))
                 if len(out) >= 2000:
                     raw.write("".join(out).encode("utf-8"))
                     out.clear()

@@ -24,10 +24,12 @@ import logging
 import secrets
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -128,8 +130,12 @@ class ImportPlan:
     def kind(self) -> str:
         return self.request.kind
 
+    @cached_property
+    def _counts(self) -> Counter[str]:
+        return Counter(o.action for o in self.outcomes)
+
     def count(self, action: Action) -> int:
-        return sum(1 for o in self.outcomes if o.action == action)
+        return self._counts[action]
 
     @property
     def rows(self) -> int:

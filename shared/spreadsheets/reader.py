@@ -281,11 +281,9 @@ def _raw_rows_calamine(path: Path) -> tuple[str, Iterable[list[Any]]]:
 
 def _offset_columns(rows: Iterable[list[Any]], left: int) -> Iterable[list[Any]]:
     if not left:
-        yield from rows
-        return
+        return rows
     pad = [None] * left
-    for row in rows:
-        yield pad + list(row)
+    return (pad + list(row) for row in rows)
 
 
 def _decode(data: bytes) -> str:
