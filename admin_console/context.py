@@ -112,6 +112,11 @@ class Dialogs:
         path, _ = QFileDialog.getOpenFileName(parent, title, str(Path.home()), filters)
         return path or None
 
+    def open_folder(self, parent: QWidget | None, title: str) -> str | None:
+        """Choose an existing folder (the guests' photos)."""
+        path = QFileDialog.getExistingDirectory(parent, title, str(Path.home()))
+        return path or None
+
     def save_file(
         self, parent: QWidget | None, title: str, suggested: str, filters: str
     ) -> str | None:

@@ -33,6 +33,7 @@ from admin_console.context import Changed, Context
 from admin_console.views.base import ChatbotPicker
 from admin_console.widgets import fmt_int, muted
 from shared.errors import KnownError
+from shared.services.guests import PHOTO_MAX_BYTES
 from shared.spreadsheets import (
     KINDS,
     Cancelled,
@@ -47,6 +48,7 @@ from shared.spreadsheets import (
     suggest_mapping,
     write_credentials,
     write_report,
+    write_template,
 )
 from shared.spreadsheets import apply as apply_import
 from shared.spreadsheets.mapping import fields
@@ -143,7 +145,8 @@ class ImportWizard(QDialog):
         self._build_preview_page()
         self._build_import_page()
         self._build_summary_page()
-        self.resize(760, 560)
+        self._kind_changed()
+        self.resize(760, 580)
         self.show_page(FILE)
 
     # Pages ------------------------------------------------------------------------------------
@@ -164,8 +167,17 @@ class ImportWizard(QDialog):
         self.kind = QComboBox()
         for kind in KINDS:
             self.kind.addItem(self.tr(KIND_LABELS.get(kind, kind)), kind)
-        self.kind.currentIndexChanged.connect(lambda _i: self._update_buttons())
-        form.addRow(self.tr("What it holds"), self.kind)
+        self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
+        kind_row = QHBoxLayout()
+        kind_row.addWidget(self.kind, 1)
+        self.template_button = QPushButton(self.tr("Download a template…"))
+        self.template_button.setToolTip(self.tr(
+            "An empty workbook with the columns the import recognises, an example row and a "
+            "sheet explaining each column."
+        ))
+        self.template_button.clicked.connect(self.save_template)
+        kind_row.addWidget(self.template_button)
+        form.addRow(self.tr("What it holds"), kind_row)
         self.chatbot = ChatbotPicker(self.ctx)
         self.chatbot.chosen.connect(lambda _id: self._update_buttons())
         self.chatbot.reload()
@@ -175,12 +187,29 @@ class ImportWizard(QDialog):
                                   "update")
         self.on_duplicate.addItem(self.tr("Skip them (leave them as they are)"), "skip")
         form.addRow(self.tr("Records that exist already"), self.on_duplicate)
-        note = muted(self.tr(
-            "Attendees are enrolled in the chosen assistant and get a personal badge code. "
-            "Nothing is written before the preview."
+        photos_row = QHBoxLayout()
+        self.photos = QLineEdit()
+        self.photos.setReadOnly(True)
+        self.photos.setPlaceholderText(self.tr("No folder: guests keep their photos"))
+        photos_row.addWidget(self.photos, 1)
+        self.photos_button = QPushButton(self.tr("Choose…"))
+        self.photos_button.clicked.connect(self.choose_photos)
+        photos_row.addWidget(self.photos_button)
+        self.photos_clear = QPushButton(self.tr("Clear"))
+        self.photos_clear.clicked.connect(lambda: self.photos.clear())
+        photos_row.addWidget(self.photos_clear)
+        self.photos_label = QLabel(self.tr("Photos folder"))
+        form.addRow(self.photos_label, photos_row)
+        self.photos_note = muted(self.tr(
+            "The Photo column names image files in this folder (PNG, JPEG or WebP, up to "
+            "{0} MB); the preview lists names that are missing or unusable."
+        ).format(PHOTO_MAX_BYTES // 1_048_576
         ))
-        note.setWordWrap(True)
-        form.addRow("", note)
+        self.photos_note.setWordWrap(True)
+        form.addRow("", self.photos_note)
+        self.kind_note = muted("")
+        self.kind_note.setWordWrap(True)
+        form.addRow("", self.kind_note)
         self.pages.addWidget(page)
 
     def _build_mapping_page(self) -> None:
@@ -319,7 +348,9 @@ class ImportWizard(QDialog):
         }.get(page, False)
         self.next_button.setEnabled(ready and not busy)
         self.next_button.setText(self.tr("Import") if page == PREVIEW else self.tr("Next"))
-        self.choose_button.setEnabled(not busy)
+        for button in (self.choose_button, self.template_button, self.photos_button,
+                       self.photos_clear):
+            button.setEnabled(not busy)
         if page == IMPORTING:
             self.close_button.setText(self.tr("Cancel"))
             self.close_button.setEnabled(not self.cancelling)
@@ -396,6 +427,50 @@ class ImportWizard(QDialog):
 
     # Page 1: file -----------------------------------------------------------------------------
 
+    def _kind_changed(self) -> None:
+        guests = self.kind.currentData() == "guests"
+        for widget in (self.photos_label, self.photos, self.photos_button, self.photos_clear,
+                       self.photos_note):
+            widget.setVisible(guests)
+        notes = {
+            "attendees": self.tr("Attendees are enrolled in the chosen assistant and get a "
+                                 "personal badge code; an existing account has the same email."),
+            "guests": self.tr("Guests (speakers and moderators) join the chosen assistant's "
+                              "event; an existing guest has the same name."),
+            "agenda": self.tr("Sessions join the chosen assistant's agenda, speakers matched to "
+                              "its guests by name; an existing session has the same title and "
+                              "start."),
+            "faq": self.tr("Questions and answers join the chosen assistant's FAQ; an existing "
+                           "entry has the same question."),
+        }
+        self.kind_note.setText(
+            notes.get(str(self.kind.currentData()), "") + " "
+            + self.tr("Nothing is written before the preview.")
+        )
+        self._update_buttons()
+
+    def photos_dir(self) -> Path | None:
+        """The guests' photos folder, when importing guests and one was chosen."""
+        if self.kind.currentData() != "guests" or not self.photos.text():
+            return None
+        return Path(self.photos.text())
+
+    def choose_photos(self) -> None:
+        path = self.ctx.dialogs.open_folder(self, self.tr("Choose the folder of guest photos"))
+        if path:
+            self.photos.setText(path)
+
+    def save_template(self) -> None:
+        """Save an empty workbook for the chosen kind: its columns, an example, notes."""
+        kind = str(self.kind.currentData())
+
+        def write(target: Path) -> int:
+            write_template(kind, target)
+            return 1
+
+        self._save(self.tr("Save the template"), f"convergeai-{kind}-template.xlsx", write,
+                   self.tr("Template saved to {0}."))
+
     def choose_file(self) -> None:
         path = self.ctx.dialogs.open_file(self, self.tr("Choose a spreadsheet"),
                                           SPREADSHEET_FILTER)
@@ -470,7 +545,7 @@ class ImportWizard(QDialog):
             return
         self.mapping = mapping
         db, actor = self.ctx.database, self.ctx.actor
-        kind, bot = mapping.kind, self.chatbot.current_id()
+        kind, bot, photos = mapping.kind, self.chatbot.current_id(), self.photos_dir()
         on_duplicate: Literal["update", "skip"] = (
             "skip" if self.on_duplicate.currentData() == "skip" else "update"
         )
@@ -479,7 +554,8 @@ class ImportWizard(QDialog):
         def work(task: Task[ImportPlan]) -> ImportPlan:
             with db.read() as s:
                 return plan(s, actor, kind, table, mapping, chatbot_id=bot,
-                            on_duplicate=on_duplicate, cancel=task.cancel_event)
+                            on_duplicate=on_duplicate, photos_dir=photos,
+                            cancel=task.cancel_event)
 
         def checked(dry: ImportPlan) -> None:
             self.plan = dry
@@ -607,6 +683,8 @@ class ImportWizard(QDialog):
             target = target.with_suffix(".xlsx")
 
         def saved(_n: int) -> None:
+            if self.current() == FILE:  # the template
+                self.say(busy=message.format(target))
             self.saved_label.setText(message.format(target))
             self.ctx.notify.emit(message.format(target.name), "success")
 

@@ -24,7 +24,7 @@ from admin_console.mainwindow import MainWindow
 from admin_console.theme import apply_admin_theme
 from admin_console.views.users import UsersView
 from shared.db import Database
-from shared.models import ChatbotParticipant, User
+from shared.models import ChatbotParticipant, Guest, User
 from tests.admin_console.conftest import FakeDialogs, settle
 from tests.factories import make_chatbot, make_user
 
@@ -43,9 +43,13 @@ class WizardDialogs(FakeDialogs):
     """The fake dialogs, plus the open-file question the wizard asks."""
 
     open_path: str | None = None
+    folder_path: str | None = None
 
     def open_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
         return self.open_path
+
+    def open_folder(self, parent: QWidget | None, title: str) -> str | None:
+        return self.folder_path
 
 
 @pytest.fixture
@@ -325,3 +329,67 @@ def test_export_cancel_leaves_no_file(
     assert dialog.status.text() == "Export cancelled."
     assert not target.exists()
     assert dialog.export_button.isEnabled()
+
+
+# A PNG the guests service accepts (its type is sniffed from the first bytes).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_import_guests_with_a_photos_folder(
+    qtbot: QtBot, qapp: QApplication, signed_in: MainWindow, sqlite_db: Database,
+    dialogs: WizardDialogs, tmp_path: Path, theme: str,
+) -> None:
+    apply_admin_theme(qapp, theme)
+    bot = make_chatbot(sqlite_db)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "Grace.PNG").write_bytes(PNG)
+    book = Workbook()
+    ws = book.active
+    ws.append(["Name", "Title", "Role", "Photo"])
+    ws.append(["Grace Hopper", "Admiral", "speaker", "grace.png"])
+    ws.append(["Alan Turing", "", "moderator", "alan.png"])  # no such file: rejected
+    book.save(tmp_path / "guests.xlsx")
+
+    wizard = open_wizard(qtbot, signed_in)
+    assert not wizard.photos.isVisibleTo(wizard)  # attendees: no photos
+    wizard.kind.setCurrentIndex(wizard.kind.findData("guests"))
+    assert wizard.photos.isVisibleTo(wizard)
+    dialogs.open_path = str(tmp_path / "guests.xlsx")
+    qtbot.mouseClick(wizard.choose_button, Qt.MouseButton.LeftButton)
+    dialogs.folder_path = str(photos)
+    qtbot.mouseClick(wizard.photos_button, Qt.MouseButton.LeftButton)
+    assert wizard.photos.text() == str(photos)
+    wizard.chatbot.select(bot)
+    shot(wizard, f"{theme}-guests-1-file")
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.current() == MAPPING)
+    assert wizard.combos["photo"].currentData() == 3
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.current() == PREVIEW)
+    counts = {key: label.text() for key, label in wizard.counts.items()}
+    assert counts == {"create": "1", "update": "0", "skip": "0", "reject": "1"}
+    message = wizard.problems.model().index(0, 2).data()
+    assert message == f"No file 'alan.png' in {photos}."
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.current() == SUMMARY, timeout=20_000)
+    settle(qtbot, signed_in.ctx)
+    with sqlite_db.read() as s:
+        grace = s.scalars(select(Guest).where(Guest.chatbot_id == bot)).one()
+        assert (grace.name, grace.photo_mime, grace.photo) == ("Grace Hopper", "image/png", PNG)
+
+
+def test_template_download_for_the_chosen_kind(
+    qtbot: QtBot, signed_in: MainWindow, dialogs: WizardDialogs, tmp_path: Path
+) -> None:
+    wizard = open_wizard(qtbot, signed_in)
+    wizard.kind.setCurrentIndex(wizard.kind.findData("agenda"))
+    dialogs.save_path = str(tmp_path / "agenda-template")
+    qtbot.mouseClick(wizard.template_button, Qt.MouseButton.LeftButton)
+    target = tmp_path / "agenda-template.xlsx"
+    qtbot.waitUntil(lambda: target.exists() and wizard.task is None)
+    assert "agenda-template.xlsx" in wizard.busy_label.text()
+    headers = next(load_workbook(target).active.iter_rows(values_only=True))
+    assert headers[:3] == ("Title", "Start", "End")
+    assert wizard.current() == FILE
