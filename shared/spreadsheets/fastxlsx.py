@@ -10,8 +10,10 @@ neutralised against formula injection like every other workbook we write. Anythi
 from __future__ import annotations
 
 import re
+import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,151 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
     return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'  # noqa: E501
 
 
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_EMU_PER_PX = 9525
+_RELS_HEAD = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="{_NS_REL}">'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A PNG picture placed over a cell (its top-left corner), ``width`` x ``height`` pixels."""
+
+    png: bytes
+    width: int
+    height: int
+
+
+class _Drawing:
+    """The sheet's drawing, streamed: each picture goes into the archive as it comes, its anchor
+    and relationship into scratch files, so 100,000 pictures never sit in memory."""
+
+    def __init__(self, z: zipfile.ZipFile, scratch: Path) -> None:
+        self.z, self.count = z, 0
+        self.anchors_path, self.rels_path = scratch / "drawing1.xml", scratch / "drawing1.rels"
+        self.anchors = self.anchors_path.open("w", encoding="utf-8")
+        self.rels = self.rels_path.open("w", encoding="utf-8")
+        self.anchors.write(
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+            'spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+            f' xmlns:r="{_NS_R}">'
+        )
+        self.rels.write(_RELS_HEAD)
+
+    def add(self, column: int, row: int, picture: Picture) -> None:
+        """Place ``picture`` at the 0-based ``column`` and ``row``."""
+        self.count += 1
+        k = self.count
+        self.z.writestr(f"xl/media/image{k}.png", picture.png, compress_type=zipfile.ZIP_STORED)
+        self.rels.write(
+            f'<Relationship Id="rId{k}" Type="{_NS_R}/image" Target="../media/image{k}.png"/>'
+        )
+        self.anchors.write(
+            f"<xdr:oneCellAnchor><xdr:from><xdr:col>{column}</xdr:col><xdr:colOff>0</xdr:colOff>"
+            f"<xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
+            f'<xdr:ext cx="{picture.width * _EMU_PER_PX}" cy="{picture.height * _EMU_PER_PX}"/>'
+            f'<xdr:pic><xdr:nvPicPr><xdr:cNvPr id="{k + 1}" name="Picture {k}"/>'
+            '<xdr:cNvPicPr><a:picLocks noChangeAspect="1"/></xdr:cNvPicPr></xdr:nvPicPr>'
+            f'<xdr:blipFill><a:blip r:embed="rId{k}"/><a:stretch><a:fillRect/></a:stretch>'
+            '</xdr:blipFill><xdr:spPr><a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+            "</xdr:spPr></xdr:pic><xdr:clientData/></xdr:oneCellAnchor>"
+        )
+
+    def finish(self) -> None:
+        """Close the scratch files and add the drawing's parts to the archive."""
+        self.anchors.write("</xdr:wsDr>")
+        self.rels.write("</Relationships>")
+        self.anchors.close()
+        self.rels.close()
+        self.z.write(self.anchors_path, "xl/drawings/drawing1.xml")
+        self.z.write(self.rels_path, "xl/drawings/_rels/drawing1.xml.rels")
+        self.z.writestr(
+            "xl/worksheets/_rels/sheet1.xml.rels",
+            f'{_RELS_HEAD}<Relationship Id="rId1" Type="{_NS_R}/drawing" '
+            'Target="../drawings/drawing1.xml"/>'
+            "</Relationships>",
+        )
+
+
+def _write_sheet(
+    write: Callable[[str], object],
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    widths: Sequence[float],
+    drawing: _Drawing | None,
+    row_height: float | None,
+) -> int:
+    """The worksheet's XML, a few thousand rows at a time; returns the number of data rows."""
+    letters = [column_letter(i) for i in range(len(headers))]
+    out: list[str] = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_R}">'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+    ]
+    if widths:
+        out.append(
+            "<cols>"
+            + "".join(
+                f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                for i, w in enumerate(widths, 1)
+            )
+            + "</cols>"
+        )
+    out.append(
+        '<sheetData><row r="1">'
+        + "".join(_cell(f"{letters[j]}1", h, 1) for j, h in enumerate(headers))
+        + "</row>"
+    )
+    tall = f' ht="{row_height}" customHeight="1"' if row_height else ""
+    plain, risky = _PLAIN.fullmatch, _RISKY_START
+    width = len(letters)
+    # A row of text cells only (most rows of most tables): one format call.
+    text_row = (
+        f'<row r="{{0}}"{tall}>'
+        + "".join(
+            f'<c r="{letter}{{0}}" t="inlineStr"><is><t xml:space="preserve">{{{j}}}</t></is></c>'
+            for j, letter in enumerate(letters, 1)
+        )
+        + "</row>"
+    ).format
+    n = 0
+    for n, row in enumerate(rows, 1):
+        r = n + 1
+        try:  # anything but text (numbers, dates, None, pictures) fails the slicing or the match
+            if len(row) != width:
+                raise TypeError
+            out.append(
+                text_row(r, *[v if v[:1] not in risky and plain(v) else _text(v) for v in row])
+            )
+        except TypeError:
+            parts = [f'<row r="{r}"{tall}>']
+            for j, v in enumerate(row[:width]):
+                if type(v) is Picture:
+                    if drawing is None:
+                        raise ValueError(
+                            "write_table(pictures=True) for a table with pictures"
+                        ) from None
+                    drawing.add(j, r - 1, v)
+                elif v is not None:
+                    parts.append(_cell(f"{letters[j]}{r}", v))
+            parts.append("</row>")
+            out.append("".join(parts))
+        if len(out) >= 2000:
+            write("".join(out))
+            out.clear()
+    out.append("</sheetData>")
+    if drawing is not None:
+        out.append('<drawing r:id="rId1"/>')
+    out.append("</worksheet>")
+    write("".join(out))
+    return n
+
+
 @collector_paused()
 def write_table(
     path: str | Path,
@@ -107,83 +254,69 @@ def write_table(
     headers: Sequence[str],
     rows: Iterable[Sequence[Any]],
     widths: Sequence[float] = (),
+    *,
+    pictures: bool = False,
+    row_height: float | None = None,
 ) -> int:
-    """Write one sheet: a bold header row and the rows; returns the number of data rows."""
-    letters = [column_letter(i) for i in range(len(headers))]
+    """Write one sheet: a bold header row and the rows; returns the number of data rows.
+
+    With ``pictures``, cells may hold :class:`Picture` objects, placed over their cell; the
+    worksheet and the drawing are then streamed to scratch files first (an archive takes one
+    part at a time), so memory stays flat however many pictures there are. ``row_height``
+    (points) sets the height of every data row. The file appears only when complete."""
     target = Path(path)
     tmp = target.with_name(target.name + ".part")
-    n = 0
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
-        z.writestr(
-            "xl/workbook.xml",
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name="{escape(sheet[:31])}" sheetId="1" r:id="rId1"/></sheets>'
-            "</workbook>",
-        )
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
-            out: list[str] = [
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            types = _CONTENT_TYPES
+            if pictures:
+                types = types.replace(
+                    "</Types>",
+                    '<Default Extension="png" ContentType="image/png"/>'
+                    '<Override PartName="/xl/drawings/drawing1.xml" '
+                    'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>'
+                    "</Types>",
+                )
+            z.writestr("[Content_Types].xml", types)
+            z.writestr("_rels/.rels", _RELS)
+            z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+            z.writestr("xl/styles.xml", _STYLES)
+            z.writestr(
+                "xl/workbook.xml",
                 '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-                'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
-            ]
-            if widths:
-                out.append(
-                    "<cols>"
-                    + "".join(
-                        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-                        for i, w in enumerate(widths, 1)
-                    )
-                    + "</cols>"
-                )
-            out.append(
-                '<sheetData><row r="1">'
-                + "".join(_cell(f"{letters[j]}1", h, 1) for j, h in enumerate(headers))
-                + "</row>"
+                f'<workbook xmlns="{_NS_MAIN}" xmlns:r="{_NS_R}">'
+                f'<sheets><sheet name="{escape(sheet[:31])}" sheetId="1" r:id="rId1"/></sheets>'
+                "</workbook>",
             )
-            plain, risky = _PLAIN.fullmatch, _RISKY_START
-            width = len(letters)
-            # A row of text cells only (most rows of most tables): one format call.
-            text_row = (
-                '<row r="{0}">'
-                + "".join(
-                    f'<c r="{letter}{{0}}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{{{j}}}</t></is></c>"
-                    for j, letter in enumerate(letters, 1)
-                )
-                + "</row>"
-            ).format
-            for n, row in enumerate(rows, 1):
-                r = n + 1
-                try:  # anything but text (numbers, dates, None) fails the slicing or the match
-                    if len(row) != width:
-                        raise TypeError
-                    out.append(
-                        text_row(
-                            r,
-                            *[v if v[:1] not in risky and plain(v) else _text(v) for v in row],
-                        )
+            if not pictures:
+                with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as raw:
+                    return_n = _write_sheet(
+                        lambda text: raw.write(text.encode("utf-8")),
+                        headers,
+                        rows,
+                        widths,
+                        None,
+                        row_height,
                     )
-                except TypeError:
-                    parts = [f'<row r="{r}">']
-                    for letter, v in zip(letters, row, strict=False):
-                        if v is not None:
-                            parts.append(_cell(f"{letter}{r}", v))
-                    parts.append("</row>")
-                    out.append("".join(parts))
-                if len(out) >= 2000:
-                    raw.write("".join(out).encode("utf-8"))
-                    out.clear()
-            out.append("</sheetData></worksheet>")
-            raw.write("".join(out).encode("utf-8"))
-    tmp.replace(target)
-    return n
+            else:
+                with tempfile.TemporaryDirectory(prefix="convergeai-xlsx-") as folder:
+                    scratch = Path(folder)
+                    drawing = _Drawing(z, scratch)
+                    try:
+                        with (scratch / "sheet1.xml").open("w", encoding="utf-8") as sheet_out:
+                            return_n = _write_sheet(
+                                sheet_out.write, headers, rows, widths, drawing, row_height
+                            )
+                        z.write(scratch / "sheet1.xml", "xl/worksheets/sheet1.xml")
+                        drawing.finish()
+                    finally:
+                        drawing.anchors.close()  # (closed already, unless it failed)
+                        drawing.rels.close()
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return return_n
 
 
-__all__ = ["write_table"]
+__all__ = ["Picture", "write_table"]

@@ -1,12 +1,9 @@
-"""Small openpyxl helpers shared by the workbooks we write: safe text cells, widths, PNG images.
+"""Small helpers shared by the workbooks we write: safe text cells, widths, QR code PNGs.
 
 - :func:`safe_text`: user text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return is prefixed with an apostrophe-like quote character so no spreadsheet program runs it as a
   formula (OWASP "CSV injection"), and every text cell is written with ``data_type = "s"``
   (openpyxl turns any string starting with ``=`` into a live formula otherwise).
-- :class:`PngImage`: an openpyxl image made from PNG bytes whose size we know. openpyxl needs
-  Pillow only to read an image's size and bytes; our QR codes are PNGs we made, so it is not
-  needed (and not a dependency).
 - :func:`qr_png`: a badge code's QR code as a PNG (segno builds the matrix; the PNG is written
   here, several times faster than segno's writer).
 """
@@ -20,7 +17,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
-from openpyxl.drawing.image import Image  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet  # type: ignore[import-untyped]
 
@@ -73,19 +69,6 @@ def set_widths(ws: WriteOnlyWorksheet, widths: Iterable[float]) -> None:
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-class PngImage(Image):
-    """An image from PNG bytes of a known pixel size (no Pillow needed)."""
-
-    def __init__(self, data: bytes, width: int, height: int) -> None:
-        self.ref = data
-        self.width = width
-        self.height = height
-        self.format = "png"
-
-    def _data(self) -> bytes:
-        return bytes(self.ref)
-
-
 def _chunk(tag: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
@@ -128,7 +111,6 @@ def qr_png(text: str, scale: int = 4) -> tuple[bytes, int]:
 
 __all__ = [
     "DANGEROUS_PREFIXES",
-    "PngImage",
     "header_cells",
     "matrix_png",
     "neutralise",
