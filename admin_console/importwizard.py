@@ -108,6 +108,8 @@ class ImportWizard(QDialog):
         self.cancelling = False
         #: Set by the worker when the import committed (even if Cancel came too late).
         self.applied: ImportResult | None = None
+        #: Whether the credentials workbook of the import was saved (codes are shown once).
+        self.credentials_saved = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
@@ -381,10 +383,27 @@ class ImportWizard(QDialog):
         if self.current() == IMPORTING:
             self.cancel_import()
             return
+        unsaved = self.unsaved_credentials()
+        if unsaved and not self.ctx.dialogs.confirm(
+            self,
+            self.tr("Close without saving the credentials?"),
+            self.tr("The badge codes of {0} new attendee(s) are shown only this once: without "
+                    "the credentials workbook they cannot sign in with a badge until you issue "
+                    "new codes.").format(fmt_int(unsaved)),
+            action=self.tr("Close without saving"),
+        ):
+            return
         if self.task is not None:
             self.task.cancel()
             self.task = None
         super().reject()
+
+    def unsaved_credentials(self) -> int:
+        """How many new attendees' badge codes would be lost by closing now."""
+        result = self.outcome
+        if self.current() != SUMMARY or result is None or self.credentials_saved:
+            return 0
+        return len(result.credentials)
 
     # Background work --------------------------------------------------------------------------
 
@@ -464,7 +483,7 @@ class ImportWizard(QDialog):
         """Save an empty workbook for the chosen kind: its columns, an example, notes."""
         kind = str(self.kind.currentData())
 
-        def write(target: Path) -> int:
+        def write(target: Path, _task: Task[Any]) -> int:
             write_template(kind, target)
             return 1
 
@@ -673,8 +692,8 @@ class ImportWizard(QDialog):
         self.credentials_note.setVisible(bool(result.credentials))
         self.report_button.setVisible(result.rejected > 0)
 
-    def _save(self, title: str, suggested: str, write: Callable[[Path], int],
-              message: str) -> None:
+    def _save(self, title: str, suggested: str, write: Callable[[Path, Task[Any]], int],
+              message: str, on_saved: Callable[[], None] | None = None) -> None:
         path = self.ctx.dialogs.save_file(self, title, suggested, XLSX_FILTER)
         if not path:
             return
@@ -683,12 +702,19 @@ class ImportWizard(QDialog):
             target = target.with_suffix(".xlsx")
 
         def saved(_n: int) -> None:
-            if self.current() == FILE:  # the template
-                self.say(busy=message.format(target))
+            self.say(busy=message.format(target) if self.current() == FILE else "")
             self.saved_label.setText(message.format(target))
             self.ctx.notify.emit(message.format(target.name), "success")
+            if on_saved is not None:
+                on_saved()
 
-        self._submit(lambda _task: write(target), saved)
+        def progressed(value: Any) -> None:
+            done, total = value
+            self.say(busy=self.tr("Writing {0}: {1} of {2}…").format(
+                target.name, fmt_int(done), fmt_int(total)))
+
+        self.say(busy=self.tr("Writing {0}…").format(target.name))
+        self._submit(lambda task: write(target, task), saved, on_progress=progressed)
 
     def save_report(self) -> None:
         """Save the rejected rows, problem cells highlighted, ready to fix and import again."""
@@ -697,7 +723,7 @@ class ImportWizard(QDialog):
             return
         stem = Path(self.path.text()).stem or "import"
         self._save(self.tr("Save the error report"), f"{stem}-problems.xlsx",
-                   lambda target: write_report(source, target),
+                   lambda target, _task: write_report(source, target),
                    self.tr("Error report saved to {0}."))
 
     def save_credentials(self) -> None:
@@ -706,9 +732,16 @@ class ImportWizard(QDialog):
         if result is None or not result.credentials:
             return
         stem = Path(self.path.text()).stem or "import"
-        self._save(self.tr("Save the credentials"), f"{stem}-credentials.xlsx",
-                   lambda target: write_credentials(result, target),
-                   self.tr("Credentials saved to {0}."))
+
+        def write(target: Path, task: Task[Any]) -> int:
+            return write_credentials(result, target, cancel=task.cancel_event,
+                                     progress=lambda done, total: task.report((done, total)))
+
+        def saved() -> None:
+            self.credentials_saved = True
+
+        self._save(self.tr("Save the credentials"), f"{stem}-credentials.xlsx", write,
+                   self.tr("Credentials saved to {0}."), on_saved=saved)
 
 
 def open_import_wizard(ctx: Context, parent: QWidget | None = None) -> ImportWizard:

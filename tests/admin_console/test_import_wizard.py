@@ -393,3 +393,30 @@ def test_template_download_for_the_chosen_kind(
     headers = next(load_workbook(target).active.iter_rows(values_only=True))
     assert headers[:3] == ("Title", "Start", "End")
     assert wizard.current() == FILE
+
+
+def test_closing_with_unsaved_credentials_asks_first(
+    qtbot: QtBot, signed_in: MainWindow, sqlite_db: Database, dialogs: WizardDialogs,
+    tmp_path: Path,
+) -> None:
+    bot = make_chatbot(sqlite_db)
+    wizard = open_wizard(qtbot, signed_in)
+    to_preview(qtbot, wizard, dialogs, write_attendees(tmp_path / "people.xlsx"), bot)
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.current() == SUMMARY, timeout=20_000)
+    settle(qtbot, signed_in.ctx)
+    assert wizard.unsaved_credentials() == 3  # Ann, Cara and Dan are new here
+
+    dialogs.confirm_answer = False  # "keep the wizard open"
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    assert wizard.isVisible()
+    assert "shown only this once" in dialogs.confirms[-1][1]
+
+    dialogs.save_path = str(tmp_path / "badges.xlsx")
+    qtbot.mouseClick(wizard.credentials_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.task is None and wizard.credentials_saved)
+    assert wizard.unsaved_credentials() == 0
+    asked = len(dialogs.confirms)
+    qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+    assert not wizard.isVisible()
+    assert len(dialogs.confirms) == asked  # saved: no question
