@@ -35,6 +35,11 @@ class OutboxEntry:
     role: str | None
     #: The kiosk visit that wrote it: replies are only shown to that visit.
     visit: str
+    #: The visit's secret key, which lets the database deliver it later (on PostgreSQL's kiosk
+    #: role, a walk-up conversation and a signed-in attendee's session are reached only with
+    #: it). Kept on disk in place of the session token; it opens nothing once the visit's
+    #: sign-in is revoked, which happens when its last message is delivered.
+    access_key: str | None = None
 
     @property
     def actor(self) -> Actor | None:
@@ -84,7 +89,9 @@ class Outbox:
 
     def _append(self, record: dict[str, object]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
+        # Readable by the kiosk's account alone: it holds messages and visits' keys.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
             fh.flush()
             os.fsync(fh.fileno())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -168,6 +169,9 @@ class KioskWindow(QWidget):
         self.responder: Responder | None = None
         self.online = False
         self.visit = uuid.uuid4().hex
+        #: The visit's secret: it opens the visit's walk-up conversations and identifies its
+        #: sign-in to the database (PostgreSQL's kiosk role shows nothing else; shared.roles).
+        self.visit_key = secrets.token_urlsafe(32)
         self.signed: SignInResult | None = None
         self.chatbot: ChatbotInfo | None = None
         self.conversation: ConversationInfo | None = None
@@ -177,8 +181,8 @@ class KioskWindow(QWidget):
         self._previous_screen = "attract"
         self._sending: str | None = None
         self._attempts: dict[str, int] = {}
-        self._to_end: list[int] = []
-        self._to_revoke: list[str] = []
+        self._to_end: list[tuple[int, str]] = []  # walk-up conversation, its visit's key
+        self._to_revoke: list[tuple[str | None, str]] = []  # session token, visit key
         self._cleanup_busy = False
         self._refresh_busy = False
         self._older_busy = False
@@ -428,7 +432,7 @@ class KioskWindow(QWidget):
     def _leave_chat(self) -> None:
         conv = self.conversation
         if conv is not None and conv.mode is ConversationMode.MULTIPLE:
-            self._to_end.append(conv.id)
+            self._to_end.append((conv.id, self.visit_key))
         self.conversation = None
         self.chatbot = None
         self.transcript.clear()
@@ -682,15 +686,15 @@ class KioskWindow(QWidget):
         db = self._need_db(self.signin.set_message)
         if db is None:
             return
-        device = self.kiosk_name
+        device, key = self.kiosk_name, self.visit_key
         self.signin.set_busy(True)
 
         def work() -> SignInResult:
             if new_password:
                 return auth.complete_password_reset(
-                    db, login, password, new_password, device=device
+                    db, login, password, new_password, device=device, visit_key=key
                 )
-            return auth.sign_in(db, login, password, device=device)
+            return auth.sign_in(db, login, password, device=device, visit_key=key)
 
         def failed(exc: BaseException) -> None:
             self.signin.set_busy(False)
@@ -720,7 +724,7 @@ class KioskWindow(QWidget):
         db = self._need_db(self.badge.set_message)
         if db is None:
             return
-        device = self.kiosk_name
+        device, key = self.kiosk_name, self.visit_key
         self.badge.set_busy(True)
 
         def failed(exc: BaseException) -> None:
@@ -734,7 +738,7 @@ class KioskWindow(QWidget):
                 self._bug(exc)
 
         self.runner.run(
-            lambda: auth.sign_in_with_badge(db, code, device=device),
+            lambda: auth.sign_in_with_badge(db, code, device=device, visit_key=key),
             on_done=self._signed_in,
             on_error=failed,
         )
@@ -743,7 +747,7 @@ class KioskWindow(QWidget):
         db = self._need_db(self.register.set_message)
         if db is None:
             return
-        device = self.kiosk_name
+        device, key = self.kiosk_name, self.visit_key
         self.register.set_busy(True)
 
         def work() -> SignInResult:
@@ -754,7 +758,9 @@ class KioskWindow(QWidget):
                 name=values["name"],
                 password=values["password"],
             )
-            return auth.sign_in(db, values["username"], values["password"], device=device)
+            return auth.sign_in(
+                db, values["username"], values["password"], device=device, visit_key=key
+            )
 
         def failed(exc: BaseException) -> None:
             self.register.set_busy(False)
@@ -832,6 +838,7 @@ class KioskWindow(QWidget):
         if self.db is None:
             return
         db, actor, responder, kiosk = self.db, self.actor, self.responder, self.kiosk_name
+        key = self.visit_key
         assert responder is not None
 
         def work() -> tuple[ConversationInfo, MessagePage | None, list[str]]:
@@ -839,12 +846,12 @@ class KioskWindow(QWidget):
                 if actor is not None and mode is ConversationMode.SINGLE:
                     chatbots.join(s, actor, bot.id)
                 conv = chat.start_conversation(
-                    s, actor, bot.id, mode, kiosk_name=kiosk, resume=True
+                    s, actor, bot.id, mode, kiosk_name=kiosk, resume=True, access_key=key
                 )
             page = None
             if mode is ConversationMode.SINGLE and conv.message_count:
                 with db.read() as s:
-                    page = chat.list_messages(s, actor, conv.id, limit=50)
+                    page = chat.list_messages(s, actor, conv.id, limit=50, access_key=key)
             return conv, page, backend.suggestions(responder, bot.id)
 
         def done(result: tuple[ConversationInfo, MessagePage | None, list[str]]) -> None:
@@ -902,11 +909,13 @@ class KioskWindow(QWidget):
         if conv is None or db is None or self._older_busy or not self.transcript.has_more:
             return
         self._older_busy = True
-        actor, before = self.actor, self.transcript.before_id
+        actor, before, key = self.actor, self.transcript.before_id, self.visit_key
 
         def work() -> MessagePage:
             with db.read() as s:
-                return chat.list_messages(s, actor, conv.id, before_id=before, limit=50)
+                return chat.list_messages(
+                    s, actor, conv.id, before_id=before, limit=50, access_key=key
+                )
 
         def done(page: MessagePage) -> None:
             self._older_busy = False
@@ -934,6 +943,7 @@ class KioskWindow(QWidget):
             user_id=actor.user_id if actor else None,
             role=actor.role.value if actor else None,
             visit=self.visit,
+            access_key=self.visit_key,
         )
         try:
             self.outbox.add(entry)
@@ -978,6 +988,7 @@ class KioskWindow(QWidget):
                 client_id=entry.client_id,
                 on_delta=task.report if mine else None,
                 cancel=task.cancel_event,
+                access_key=entry.access_key,
             )
             outbox.mark_delivered(entry.client_id)  # here: even if the task was cancelled
             return result
@@ -1013,6 +1024,7 @@ class KioskWindow(QWidget):
                 self.chat.view.relayout()
             self.delivered.emit(entry.client_id)
             self.reply_finished.emit(entry.client_id)
+            self._forget_visit(entry)
             self._pump()
 
         def failed(exc: BaseException) -> None:
@@ -1033,6 +1045,7 @@ class KioskWindow(QWidget):
                 else:
                     log.warning("message refused: %s", exc)
                 self.outbox.discard(entry.client_id)
+                self._forget_visit(entry)
                 if current:
                     self.transcript.update(entry.client_id, state=FAILED)
                     self.transcript.append(Turn("notice:" + entry.client_id, str(exc), kind=NOTICE))
@@ -1044,6 +1057,17 @@ class KioskWindow(QWidget):
         self.runner.submit(
             work, on_done=done, on_error=failed, on_progress=progress if mine else None
         )
+
+    def _forget_visit(self, entry: OutboxEntry) -> None:
+        """A message of an earlier visit (from before a restart, say) left the outbox: once no
+        other one of that visit waits, sign its attendee out (its key opens nothing more)."""
+        key = entry.access_key
+        if key is None or entry.visit == self.visit or key == self.visit_key:
+            return
+        if any(e.access_key == key for e in self.outbox.pending()):
+            return
+        if entry.user_id is not None and all(k != key for _t, k in self._to_revoke):
+            self._to_revoke.append((None, key))
 
     def _on_screen(self, entry: OutboxEntry) -> bool:
         """Whether this message belongs to the conversation on screen (same visit, same chat)."""
@@ -1065,14 +1089,14 @@ class KioskWindow(QWidget):
 
         def work() -> None:
             with db.session() as s:
-                for conv_id in ends:
+                for conv_id, key in ends:
                     try:
                         with s.begin_nested():
-                            chat.end_conversation(s, None, conv_id)
+                            chat.end_conversation(s, None, conv_id, access_key=key)
                     except KnownError as exc:
                         log.info("could not end conversation %s: %s", conv_id, exc)
-                for token in tokens:
-                    auth.sign_out(s, token)
+                for token, key in tokens:
+                    auth.sign_out(s, token, visit_key=key)
 
         def done(_r: None) -> None:
             self._cleanup_busy = False
@@ -1139,9 +1163,9 @@ class KioskWindow(QWidget):
         self._cleanup_busy = False
         self.photos.forget_waiters()
         if self.signed is not None:
-            self._to_revoke.append(self.signed.token)
+            self._to_revoke.append((self.signed.token, self.visit_key))
         if self.conversation is not None and self.conversation.mode is ConversationMode.MULTIPLE:
-            self._to_end.append(self.conversation.id)
+            self._to_end.append((self.conversation.id, self.visit_key))
         self.signed = None
         self.chatbot = None
         self.conversation = None
@@ -1149,6 +1173,7 @@ class KioskWindow(QWidget):
         self._after_refresh = None
         self._pending_question = None
         self.visit = uuid.uuid4().hex
+        self.visit_key = secrets.token_urlsafe(32)
         self.transcript.clear()
         for screen in self.screens.values():
             screen.reset()

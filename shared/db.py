@@ -209,6 +209,9 @@ def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:
 
 # Sessions --------------------------------------------------------------------------------------
 
+#: The schema first in the search path of PostgreSQL's kiosk role (``db create-roles``).
+ROW_SECURITY_SCHEMA = "convergeai_kiosk"
+
 
 class Database:
     """An engine with two session factories: writes (BEGIN IMMEDIATE on SQLite) and reads."""
@@ -224,6 +227,12 @@ class Database:
             # Read sessions never flush (autoflush off), so nothing can be written through them.
             read_bind = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read = sessionmaker(bind=read_bind, expire_on_commit=False, autoflush=False)
+        # Row-level security (the kiosk role of ``db create-roles``) identifies the attendee or
+        # visit per transaction (``set_config(..., true)``), so that role reads in transactions.
+        self._read_in_transaction = sessionmaker(
+            bind=engine, expire_on_commit=False, autoflush=False
+        )
+        self._row_security: bool | None = None if self.backend == "postgresql" else False
 
     @classmethod
     def from_settings(cls, url: str | None = None, **kwargs: Any) -> Database:
@@ -247,10 +256,28 @@ class Database:
         """The URL with the password hidden, for messages and logs."""
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def row_security(self) -> bool:
+        """Whether this connection's role sees rows by identity (PostgreSQL's kiosk role, whose
+        search path starts with :data:`ROW_SECURITY_SCHEMA`). Asked once per Database."""
+        if self._row_security is None:
+            try:
+                with self.engine.connect() as conn:
+                    found = conn.exec_driver_sql("SELECT current_schema()").scalar()
+            except DBAPIError as exc:
+                raise translate_db_error(exc, self.describe()) from exc
+            self._row_security = found == ROW_SECURITY_SCHEMA
+        return self._row_security
+
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
-        factory = self._write if write else self._read
+        if write:
+            factory = self._write
+        elif self._row_security is False or not self.row_security:
+            factory = self._read
+        else:
+            factory = self._read_in_transaction
         session = factory()
         try:
             self._begin(session)

@@ -291,6 +291,9 @@ class Conversation(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: SHA-256 of the walk-up visit's secret key: on PostgreSQL's kiosk role only that visit
+    #: can read or write the conversation (see shared.roles). NULL for signed-in conversations.
+    access_key_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
     __table_args__ = (
         CheckConstraint("mode IN ('single', 'multiple')", name="mode"),
@@ -371,6 +374,9 @@ class SessionToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: SHA-256 of the kiosk visit's secret key: the kiosk's outbox proves with it (instead of
+    #: keeping the session token on disk) that it may still deliver the attendee's messages.
+    visit_key_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
     user: Mapped[User] = relationship(back_populates="session_tokens")
 

@@ -21,12 +21,12 @@ import math
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 import bcrypt
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,15 +82,6 @@ def _dummy_hash() -> bytes:
     if cost not in _DUMMY:
         _DUMMY[cost] = bcrypt.hashpw(b"not a real password", bcrypt.gensalt(rounds=cost))
     return _DUMMY[cost]
-
-
-def _check_stored(db: Database, user_id: int | None, password: str, stored: str | None) -> bool:
-    """verify_password, or - when the database hides hashes from this connection (the kiosk
-    role of ``convergeai db create-roles``, see shared.roles) - the same check in the database."""
-    if stored == roles.HIDDEN_SECRET and user_id is not None:
-        with db.read() as s:
-            return roles.check_password_in_db(s, user_id, password)
-    return verify_password(password, stored)
 
 
 def temporary_password() -> str:
@@ -170,19 +161,28 @@ class SignInResult:
 
     @property
     def actor(self) -> Actor:
-        return self.user.actor
+        return Actor(self.user.id, self.user.role, token=self.token)
 
 
-def _new_session(s: Session, user: User, *, device: str, remember: bool) -> SignInResult:
+def visit_key_hash(visit_key: str | None) -> str | None:
+    """What is stored of a kiosk visit's secret key (on its sessions and walk-up
+    conversations): its SHA-256."""
+    return _token_hash(visit_key) if visit_key else None
+
+
+def _lifetime(remember: bool) -> timedelta:
     settings = get_settings()
+    if remember:
+        return timedelta(days=settings["auth.session_days"])
+    return timedelta(hours=settings["auth.session_hours"])
+
+
+def _new_session(
+    s: Session, user: User, *, device: str, remember: bool, visit_key: str | None = None
+) -> SignInResult:
     now = utcnow()
-    lifetime = (
-        timedelta(days=settings["auth.session_days"])
-        if remember
-        else timedelta(hours=settings["auth.session_hours"])
-    )
     token = secrets.token_urlsafe(32)
-    expires = now + lifetime
+    expires = now + _lifetime(remember)
     s.add(
         SessionToken(
             token_hash=_token_hash(token),
@@ -192,6 +192,7 @@ def _new_session(s: Session, user: User, *, device: str, remember: bool) -> Sign
             created_at=now,
             expires_at=expires,
             last_used_at=now,
+            visit_key_hash=visit_key_hash(visit_key),
         )
     )
     user.last_login_at = now
@@ -203,6 +204,13 @@ def verify_token(s: Session, token: str) -> UserInfo:
     """The user a session token belongs to, if it is valid, unrevoked and the user active."""
     if not token:
         raise AuthenticationFailed("Please sign in.")
+    if roles.secrets_hidden(s):  # kiosk role: session tokens are not readable; ask the database
+        roles.identify(s, token=token)
+        found = roles.current_attendee(s)
+        user = s.get(User, found) if found is not None else None
+        if user is None:
+            raise AuthenticationFailed("Your session has ended; please sign in again.")
+        return UserInfo.of(user)
     row = s.scalars(
         select(SessionToken).where(SessionToken.token_hash == _token_hash(token))
     ).one_or_none()
@@ -217,11 +225,21 @@ def verify_token(s: Session, token: str) -> UserInfo:
     return UserInfo.of(user)
 
 
-def sign_out(s: Session, token: str) -> None:
-    """Revoke one session token (signing out); unknown tokens are ignored."""
+def sign_out(s: Session, token: str | None, *, visit_key: str | None = None) -> None:
+    """Revoke a session token (signing out) and, with ``visit_key``, the sessions opened in
+    that kiosk visit; unknown tokens and keys are ignored."""
+    if roles.secrets_hidden(s):  # kiosk role: no direct access to session tokens
+        roles.sign_out_in_db(s, token, visit_key)
+        return
+    hashes = [_token_hash(token)] if token else []
+    matches: list[ColumnElement[bool]] = [SessionToken.token_hash.in_(hashes)] if hashes else []
+    if visit_key:
+        matches.append(SessionToken.visit_key_hash == visit_key_hash(visit_key))
+    if not matches:
+        return
     s.execute(
         update(SessionToken)
-        .where(SessionToken.token_hash == _token_hash(token), SessionToken.revoked_at.is_(None))
+        .where(or_(*matches), SessionToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
 
@@ -280,11 +298,13 @@ def check_throttle(s: Session, keys: list[str]) -> None:
     )
     if until is not None:
         if until.tzinfo is None:  # aggregate results bypass the column type on some backends
-            from datetime import UTC
-
             until = until.replace(tzinfo=UTC)
-        wait = (until - now).total_seconds()
-        raise Throttled(f"Too many failed attempts. Please try again in {_wait_text(wait)}.", until)
+        raise _throttled(until)
+
+
+def _throttled(until: datetime) -> Throttled:
+    wait = (until - utcnow()).total_seconds()
+    return Throttled(f"Too many failed attempts. Please try again in {_wait_text(wait)}.", until)
 
 
 def record_failure(s: Session, keys: list[str]) -> None:
@@ -331,22 +351,34 @@ def _find_login(s: Session, login: str) -> User | None:
 
 
 def sign_in(
-    db: Database, login: str, password: str, *, device: str = "", remember: bool = False
+    db: Database,
+    login: str,
+    password: str,
+    *,
+    device: str = "",
+    remember: bool = False,
+    visit_key: str | None = None,
 ) -> SignInResult:
-    """Sign in by username or email and password.
+    """Sign in by username or email and password. ``visit_key``: the kiosk visit's secret,
+    which also identifies the session to the database (the kiosk's outbox keeps that key, not
+    the token).
 
     Raises Throttled while locked out, AuthenticationFailed for wrong credentials or an inactive
     account, PasswordChangeRequired after an organizer's reset.
     """
     if not isinstance(login, str) or not isinstance(password, str):
         raise AuthenticationFailed(WRONG_CREDENTIALS)
+    if db.row_security:  # the kiosk role: the database checks, throttles and opens sessions
+        return _sign_in_in_db(
+            db, "password", login.strip(), password, device, remember, visit_key, WRONG_CREDENTIALS
+        )
     with db.read() as s:
         user = _find_login(s, login)
         user_id = user.id if user else None
         stored = user.password_hash if user else None
         keys = _throttle_keys(user_id, device)
         check_throttle(s, keys)
-    ok = _check_stored(db, user_id, password, stored)  # outside any transaction: ~250 ms
+    ok = verify_password(password, stored)  # outside any transaction: ~250 ms
     with db.session() as s:
         if not ok:
             record_failure(s, keys)
@@ -361,13 +393,69 @@ def sign_in(
                 raise PasswordChangeRequired(
                     "Your password was reset: please choose a new one.", user.id
                 )
-            return _new_session(s, user, device=device, remember=remember)
+            return _new_session(s, user, device=device, remember=remember, visit_key=visit_key)
     log.info("failed sign-in on device %r", device)
     raise AuthenticationFailed(WRONG_CREDENTIALS)
 
 
+def _sign_in_in_db(
+    db: Database,
+    kind: str,
+    login: str,
+    secret: str,
+    device: str,
+    remember: bool,
+    visit_key: str | None,
+    wrong: str,
+    *,
+    new_hash: str | None = None,
+) -> SignInResult:
+    """Sign in on PostgreSQL's kiosk role (see shared.roles): the database checks the password
+    or badge, counts the attempt (committed before the outcome can be read) and opens the
+    session; this side only picks the token, of which the database stores the hash."""
+    token = secrets.token_urlsafe(32)
+    handle = _token_hash(token)
+    with db.session() as s:
+        until = roles.attempt_in_db(s, kind, login, secret, device, handle)
+    if until is not None:
+        raise _throttled(until)
+    with db.session() as s:
+        done = roles.finish_in_db(
+            s,
+            handle,
+            device=device[:64],
+            remember=remember,
+            lifetime=_lifetime(remember),
+            visit_key_hash=visit_key_hash(visit_key),
+            new_hash=new_hash,
+        )
+        user = s.get(User, done.user_id) if done.status == "ok" and done.user_id else None
+        if user is not None and done.expires_at is not None:
+            return SignInResult(UserInfo.of(user), token, done.expires_at)
+    _refuse(done, wrong)
+    raise AuthenticationFailed(wrong)  # "ok" without a user: deleted meanwhile
+
+
+def _refuse(done: roles.Finished, wrong: str) -> None:
+    """Raise what an unsuccessful outcome of the database's check means."""
+    if done.status == "inactive":
+        raise AuthenticationFailed("This account is deactivated. Please ask an organizer.")
+    if done.status == "must_change" and done.user_id is not None:
+        raise PasswordChangeRequired(
+            "Your password was reset: please choose a new one.", done.user_id
+        )
+    if done.status != "ok":
+        log.info("failed sign-in (%s)", done.status)
+        raise AuthenticationFailed(wrong)
+
+
 def sign_in_with_badge(
-    db: Database, code: str, *, device: str = "", remember: bool = False
+    db: Database,
+    code: str,
+    *,
+    device: str = "",
+    remember: bool = False,
+    visit_key: str | None = None,
 ) -> SignInResult:
     """Sign in with the code printed on (or encoded in the QR code of) an attendee's badge.
 
@@ -376,19 +464,20 @@ def sign_in_with_badge(
     keys = _throttle_keys(None, device)
     normalized = normalize_badge_code(code if isinstance(code, str) else "")
     digest = badge_hash(normalized) if 16 <= len(normalized) <= 64 else None
+    if db.row_security:  # the kiosk role: the database checks, throttles and opens sessions
+        return _sign_in_in_db(
+            db, "badge", "", digest or "", device, remember, visit_key, WRONG_BADGE
+        )
     with db.session() as s:
         check_throttle(s, keys)
         user = None
         if digest is not None:
             user = s.scalars(select(User).where(User.badge_code_hash == digest)).one_or_none()
-            if user is None and roles.secrets_hidden(s):  # kiosk role: hashes not readable
-                found = roles.user_by_badge(s, digest)
-                user = s.get(User, found) if found is not None else None
         if user is not None:
             if not user.active:
                 raise AuthenticationFailed("This account is deactivated. Please ask an organizer.")
             clear_failures(s, keys)
-            return _new_session(s, user, device=device, remember=remember)
+            return _new_session(s, user, device=device, remember=remember, visit_key=visit_key)
         record_failure(s, keys)
     log.info("failed badge sign-in on device %r", device)
     raise AuthenticationFailed(WRONG_BADGE)
@@ -486,25 +575,54 @@ def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
         stored, username, email = user.password_hash, user.username, user.email
     check_password(new, username=username, email=email)
     current = current if isinstance(current, str) else ""
-    if not _check_stored(db, actor.user_id, current, stored):
+    if db.row_security:  # the kiosk role: the database checks (throttled) and writes it
+        _change_password_in_db(db, actor, username, current, new)
+        return
+    if not verify_password(current, stored):
         raise AuthenticationFailed("The current password is wrong.")
     if current == new:
         raise ValidationError("The new password must differ from the current one.", "password")
     hashed = hash_password(new)
     with db.session() as s:
         user = require_user(s, actor)
-        if stored == roles.HIDDEN_SECRET:  # kiosk role: the database checks and writes it
-            if not roles.set_password_in_db(s, user.id, current, hashed):
-                raise AuthenticationFailed("The current password is wrong.")
-            return
         user.password_hash = hashed
         user.must_change_password = False
 
 
+def _change_password_in_db(
+    db: Database, actor: Actor, username: str, current: str, new: str
+) -> None:
+    handle = _token_hash(secrets.token_urlsafe(32))
+    with db.session() as s:
+        until = roles.attempt_in_db(s, "password", username, current, "", handle)
+    if until is not None:
+        raise _throttled(until)
+    wrong = "The current password is wrong."
+    hashed = hash_password(new) if current != new else None
+    with db.session() as s:
+        roles.identify(s, token=actor.token)
+        done = roles.finish_in_db(s, handle, new_hash=hashed)
+    if done.status == "unknown" and hashed is not None:
+        raise PermissionDenied("Your session has ended; please sign in again.")
+    if done.status not in ("ok", "must_change"):
+        _refuse(done, wrong)
+    if hashed is None:
+        raise ValidationError("The new password must differ from the current one.", "password")
+
+
 def complete_password_reset(
-    db: Database, login: str, temporary: str, new: str, *, device: str = "", remember: bool = False
+    db: Database,
+    login: str,
+    temporary: str,
+    new: str,
+    *,
+    device: str = "",
+    remember: bool = False,
+    visit_key: str | None = None,
 ) -> SignInResult:
     """After an organizer's reset: sign in with the temporary password and set a new one."""
+    if db.row_security:  # the kiosk role: the database checks (throttled) and writes it
+        return _complete_reset_in_db(db, login, temporary, new, device, remember, visit_key)
     with db.read() as s:
         user = _find_login(s, login)
         user_id = user.id if user else None
@@ -512,7 +630,7 @@ def complete_password_reset(
         keys = _throttle_keys(user_id, device)
         check_throttle(s, keys)
         username, email = (user.username, user.email) if user else ("", "")
-    if not _check_stored(db, user_id, temporary, stored) or user_id is None:
+    if not verify_password(temporary, stored) or user_id is None:
         with db.session() as s:
             record_failure(s, keys)
         raise AuthenticationFailed("The temporary password is wrong.")
@@ -524,20 +642,61 @@ def complete_password_reset(
         user = s.get(User, user_id)
         if user is None or not user.active:
             raise AuthenticationFailed("This account is deactivated. Please ask an organizer.")
-        if stored == roles.HIDDEN_SECRET:  # kiosk role: the database checks and writes it
-            if not roles.set_password_in_db(s, user.id, temporary, hashed):
-                raise AuthenticationFailed("The temporary password is wrong.")
-            s.expire(user, ["must_change_password", "updated_at"])
-        else:
-            user.password_hash = hashed
-            user.must_change_password = False
+        user.password_hash = hashed
+        user.must_change_password = False
         clear_failures(s, keys)
         s.execute(
             update(SessionToken)
             .where(SessionToken.user_id == user.id, SessionToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        return _new_session(s, user, device=device, remember=remember)
+        return _new_session(s, user, device=device, remember=remember, visit_key=visit_key)
+
+
+def _complete_reset_in_db(
+    db: Database,
+    login: str,
+    temporary: str,
+    new: str,
+    device: str,
+    remember: bool,
+    visit_key: str | None,
+) -> SignInResult:
+    login = login.strip() if isinstance(login, str) else ""
+    temporary = temporary if isinstance(temporary, str) else ""
+    with db.read() as s:
+        user = _find_login(s, login)
+        username, email = (user.username, user.email) if user else ("", "")
+    wrong = "The temporary password is wrong."
+    token = secrets.token_urlsafe(32)
+    handle = _token_hash(token)
+    with db.session() as s:
+        until = roles.attempt_in_db(s, "password", login, temporary, device, handle)
+    if until is not None:
+        raise _throttled(until)
+    with db.session() as s:
+        checked = roles.finish_in_db(s, handle)
+    if checked.status not in ("ok", "must_change"):
+        _refuse(checked, wrong)
+    check_password(new, username=username, email=email)
+    if new == temporary:
+        raise ValidationError("Choose a password of your own, not the temporary one.", "password")
+    hashed = hash_password(new)
+    with db.session() as s:
+        done = roles.finish_in_db(
+            s,
+            handle,
+            device=device[:64],
+            remember=remember,
+            lifetime=_lifetime(remember),
+            visit_key_hash=visit_key_hash(visit_key),
+            new_hash=hashed,
+        )
+        found = s.get(User, done.user_id) if done.status == "ok" and done.user_id else None
+        if found is not None and done.expires_at is not None:
+            return SignInResult(UserInfo.of(found), token, done.expires_at)
+    _refuse(done, wrong)
+    raise AuthenticationFailed(wrong)
 
 
 def reset_password(db: Database, actor: Actor, user_id: int) -> str:

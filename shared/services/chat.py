@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared import roles
 from shared.db import Database, utcnow
 from shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from shared.models import (
@@ -50,6 +51,7 @@ from shared.models import (
     Role,
     User,
 )
+from shared.services.auth import visit_key_hash
 from shared.services.chatbots import available_chatbot, ensure_participant
 from shared.services.common import Actor, require_user, venue_today
 from shared.services.responder import MessageInfo, Reply, ReplyRequest, Responder
@@ -113,6 +115,13 @@ class MessagePage:
 
 
 # Helpers ---------------------------------------------------------------------------------------
+
+
+def identify(s: Session, actor: Actor | None, access_key: str | None = None) -> None:
+    """Tell the database who acts in this transaction: the attendee's session token and the
+    walk-up visit's key (only PostgreSQL's kiosk role uses them: it sees the conversations of
+    that attendee or visit alone; see shared.roles)."""
+    roles.identify(s, token=actor.token if actor is not None else None, visit_key=access_key)
 
 
 def _not_found(conversation_id: int) -> NotFound:
@@ -312,9 +321,7 @@ def _page(s: Session, conversation_id: int, before_id: int | None, limit: int) -
     if before_id is not None:
         stmt = stmt.where(Message.id < before_id)
     stmt = stmt.order_by(Message.id.desc()).limit(limit)
-    return [
-        MessageInfo(*row[:6], MessageSource(row[6]), *row[7:]) for row in s.execute(stmt)
-    ]
+    return [MessageInfo(*row[:6], MessageSource(row[6]), *row[7:]) for row in s.execute(stmt)]
 
 
 # In MessageInfo's field order.
@@ -344,13 +351,16 @@ def start_conversation(
     *,
     kiosk_name: str = "",
     resume: bool = True,
+    access_key: str | None = None,
 ) -> ConversationInfo:
     """Open a conversation with an assistant at a kiosk.
 
     Single mode needs a signed-in attendee, enrols them, and (with ``resume``) continues their
     latest open conversation with the assistant, started at any kiosk. Multiple mode (walk-up)
-    always starts a new, anonymous conversation.
+    always starts a new, anonymous conversation; ``access_key`` is the visit's secret, of which
+    its SHA-256 is stored: on PostgreSQL's kiosk role only a holder of the key reaches it.
     """
+    identify(s, actor, access_key)
     try:
         mode = ConversationMode(mode)
     except ValueError:
@@ -363,7 +373,12 @@ def start_conversation(
                 "This assistant is not available for walk-up use; please sign in to use it."
             )
         conv = Conversation(
-            chatbot_id=bot.id, user_id=None, mode=mode.value, kiosk_name=kiosk, started_at=utcnow()
+            chatbot_id=bot.id,
+            user_id=None,
+            mode=mode.value,
+            kiosk_name=kiosk,
+            started_at=utcnow(),
+            access_key_hash=visit_key_hash(access_key),
         )
         s.add(conv)
         s.flush()
@@ -421,16 +436,21 @@ def _latest_open(s: Session, user_id: int, chatbot_id: int) -> Conversation | No
 def latest_conversation(s: Session, actor: Actor, chatbot_id: int) -> ConversationInfo | None:
     """The attendee's open conversation with an assistant (the one starting in single mode with
     ``resume`` continues), for "continue your previous conversation" at a kiosk."""
+    identify(s, actor)
     user = require_user(s, actor)
     conv = _latest_open(s, user.id, chatbot_id)
     return ConversationInfo.of(conv) if conv is not None else None
 
 
-def end_conversation(s: Session, actor: Actor | None, conversation_id: int) -> None:
+def end_conversation(
+    s: Session, actor: Actor | None, conversation_id: int, *, access_key: str | None = None
+) -> None:
     """End a conversation (a walk-up one when the kiosk goes idle); ending twice is harmless.
 
-    Only its owner ends a single-mode conversation; a walk-up one, whoever holds its id.
+    Only its owner ends a single-mode conversation; a walk-up one, whoever holds its id (on
+    PostgreSQL's kiosk role: and its ``access_key``).
     """
+    identify(s, actor, access_key)
     conv = _conversation(s, conversation_id)
     if conv.mode == ConversationMode.SINGLE.value:
         if actor is None:
@@ -456,12 +476,15 @@ def post_user_message(
     content: str,
     *,
     client_id: str | None = None,
+    access_key: str | None = None,
 ) -> MessageInfo:
     """Store an attendee's message and count it.
 
     With a ``client_id`` already stored in this conversation, the stored message is returned and
-    nothing changes (a retried send is delivered exactly once).
+    nothing changes (a retried send is delivered exactly once). ``access_key``: the walk-up
+    visit's key (see :func:`start_conversation`).
     """
+    identify(s, actor, access_key)
     conv = _conversation(s, conversation_id)
     _access(s, actor, conv, write=True)
     text = clean_text(content, "content", "Message", max_length=MESSAGE_MAX, multiline=True)
@@ -526,9 +549,12 @@ def list_messages(
     *,
     before_id: int | None = None,
     limit: int = 50,
+    access_key: str | None = None,
 ) -> MessagePage:
     """A page of a conversation's messages, oldest first, ending just before ``before_id`` (the
-    newest page without it). ``limit`` is kept within 1..200."""
+    newest page without it). ``limit`` is kept within 1..200. ``access_key``: the walk-up
+    visit's key (see :func:`start_conversation`)."""
+    identify(s, actor, access_key)
     if actor is None:
         conv = _conversation(s, conversation_id)
     else:
@@ -573,6 +599,7 @@ def send_message(
     client_id: str | None = None,
     on_delta: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
+    access_key: str | None = None,
 ) -> tuple[MessageInfo, MessageInfo]:
     """Send an attendee's message and get the assistant's reply: (question, reply).
 
@@ -580,11 +607,15 @@ def send_message(
     responder runs between them, outside any transaction, so no lock is held while it thinks.
     A retried send (same ``client_id``) that was already answered returns the stored pair without
     asking the assistant again. If the responder raises, the question stays stored without a
-    reply, and a retry with the same ``client_id`` asks again.
+    reply, and a retry with the same ``client_id`` asks again. ``access_key``: the kiosk
+    visit's key (see :func:`start_conversation`).
     """
     with db.session() as s:
-        question = post_user_message(s, actor, conversation_id, content, client_id=client_id)
+        question = post_user_message(
+            s, actor, conversation_id, content, client_id=client_id, access_key=access_key
+        )
     with db.read() as s:
+        identify(s, actor, access_key)
         if client_id is not None:
             answered = stored_reply(s, question.id)
             if answered is not None:
@@ -600,6 +631,7 @@ def send_message(
         )
     reply = responder.respond(request, on_delta, cancel)
     with db.session() as s:
+        identify(s, actor, access_key)
         answer = post_reply(s, conversation_id, question.id, reply)
     return question, answer
 
@@ -610,6 +642,7 @@ __all__ = [
     "MessagePage",
     "conversation_history",
     "end_conversation",
+    "identify",
     "latest_conversation",
     "list_messages",
     "post_reply",

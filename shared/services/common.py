@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
@@ -26,6 +26,9 @@ class Actor:
 
     user_id: int
     role: Role
+    #: The session token the user signed in with, when the caller holds one: on PostgreSQL's
+    #: kiosk role the database shows conversations only to the attendee it identifies.
+    token: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_admin(self) -> bool:

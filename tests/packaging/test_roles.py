@@ -17,7 +17,15 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from shared import roles
 from shared.db import Database, make_engine
-from shared.errors import AuthenticationFailed, ConfigError, NotFound, PermissionDenied
+from shared.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    NotFound,
+    PasswordChangeRequired,
+    PermissionDenied,
+    Throttled,
+    ValidationError,
+)
 from shared.migrate import upgrade
 from shared.models import ConversationMode, Role
 from shared.services import auth, chat, chatbots
@@ -204,11 +212,14 @@ def test_kiosk_runs_the_whole_visit_with_the_assistant(setup: Setup, people: dic
         kiosk, signed.actor, conv, "When is lunch?", assistant, client_id="c-2"
     )
     assert reply.content
+    key = secrets.token_urlsafe(32)
     with kiosk.session() as s:
-        walk_up = chat.start_conversation(s, None, people["bot"], ConversationMode.MULTIPLE)
-    chat.send_message(kiosk, None, walk_up.id, "Where are the toilets?", assistant)
+        walk_up = chat.start_conversation(
+            s, None, people["bot"], ConversationMode.MULTIPLE, access_key=key
+        )
+    chat.send_message(kiosk, None, walk_up.id, "Where are the toilets?", assistant, access_key=key)
     with kiosk.session() as s:
-        chat.end_conversation(s, None, walk_up.id)
+        chat.end_conversation(s, None, walk_up.id, access_key=key)
         auth.sign_out(s, signed.token)
     with kiosk.read() as s, pytest.raises(AuthenticationFailed):
         auth.verify_token(s, signed.token)
@@ -244,7 +255,7 @@ def test_kiosk_registers_attendees_and_changes_passwords_in_the_database(
 
 
 def test_kiosk_cannot_read_secrets_or_other_conversations(setup: Setup, people: dict[str, int]):
-    maya = Actor(people["maya"], Role.ATTENDEE)
+    maya = auth.sign_in(setup.kiosk, "maya", PASSWORD).actor
     _kiosk_conversation(setup, maya, people["bot"])
     kiosk = setup.kiosk
     _denied(kiosk, "SELECT password_hash FROM public.users")
@@ -278,12 +289,17 @@ def test_kiosk_cannot_take_over_accounts_delete_or_change_the_schema(
         "message_count, created_at, updated_at) VALUES ('evil', 'e@x.org', 'E', 'admin', true, "
         "false, 0, now(), now())",
     )
-    # an organizer's password cannot be replaced even knowing nothing but the hash format
+    # an organizer's password cannot be replaced without a right password checked before
     with kiosk.engine.begin() as conn:
-        assert not conn.scalar(
-            text("SELECT convergeai_set_password(:i, 'guess', :h)"),
-            {"i": people["boss"], "h": hash_password("taken over!")},
-        )
+        row = conn.execute(
+            text("SELECT * FROM convergeai_finish_sign_in(:h, '', false, 3600, NULL, :n)"),
+            {"h": "0" * 64, "n": hash_password("taken over!")},
+        ).one()
+    assert row.status == "unknown"
+    # the unthrottled checks of earlier versions are gone
+    for old in ("convergeai_check_password(1, 'x')", "convergeai_user_by_badge('x')"):
+        with pytest.raises(ProgrammingError, match="does not exist"), kiosk.engine.begin() as c:
+            c.execute(text(f"SELECT {old}"))
     _denied(kiosk, "DELETE FROM users WHERE id = :i", me)
     _denied(kiosk, "DELETE FROM messages")
     _denied(kiosk, "DELETE FROM conversations")
@@ -306,7 +322,14 @@ def test_admin_role_reads_and_writes_everything_but_no_ddl(setup: Setup, people:
     admin = setup.admin
     result = auth.sign_in(admin, "boss", PASSWORD, device="laptop")
     assert result.user.role is Role.ADMIN
+    maya = auth.sign_in(setup.kiosk, "maya", PASSWORD).actor
+    conv = _kiosk_conversation(setup, maya, people["bot"])
+    with admin.read() as s:  # the console reads every conversation
+        page = chat.list_messages(s, Actor(people["boss"], Role.ADMIN), conv)
+        assert [m.content for m in page.items] == ["Where is lunch served?"]
     with admin.engine.begin() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM conversations")) == 1
+        assert conn.scalar(text("SELECT count(*) FROM messages")) == 1
         assert conn.scalar(text("SELECT count(password_hash) FROM users")) == 3
         conn.execute(text("UPDATE chatbots SET name = 'Renamed'"))
         conn.execute(text("DELETE FROM auth_throttles"))
@@ -326,3 +349,239 @@ def test_urls_and_refusals(setup: Setup, tmp_path):
             roles.create_roles(sqlite, kiosk_password="x" * 12, admin_password="y" * 12)
     finally:
         sqlite.dispose()
+
+
+# Row security, sessions and throttling on the kiosk role ----------------------------------------
+
+
+def _as_kiosk(
+    setup: Setup, sql: str, *, token: str = "", key: str = "", **params: object
+) -> list[tuple[object, ...]]:
+    """Run ``sql`` on the kiosk role (in one transaction) as someone holding ``token`` / ``key``
+    (what psql with the kiosk's password can do), and return its rows."""
+    with setup.kiosk.engine.begin() as conn:
+        conn.execute(
+            text(
+                "SELECT set_config('convergeai.session_token', :t, true), "
+                "set_config('convergeai.visit_key', :v, true)"
+            ),
+            {"t": token, "v": key},
+        )
+        result = conn.execute(text(sql), params)
+        return [tuple(r) for r in result] if result.returns_rows else []
+
+
+def _chats(setup: Setup, people: dict[str, int]) -> tuple[int, int, str, str]:
+    """Maya's conversation (one message) and a walk-up visit's (one message), both made at a
+    kiosk; returns their ids, Maya's session token and the visit's key."""
+    maya = auth.sign_in(setup.kiosk, "maya", PASSWORD, device="kiosk-1")
+    mine = _kiosk_conversation(setup, maya.actor, people["bot"])
+    key = secrets.token_urlsafe(32)
+    with setup.kiosk.session() as s:
+        walk_up = chat.start_conversation(
+            s, None, people["bot"], ConversationMode.MULTIPLE, access_key=key
+        )
+        chat.post_user_message(s, None, walk_up.id, "Where are the toilets?", access_key=key)
+    return mine, walk_up.id, maya.token, key
+
+
+def test_kiosk_role_reads_only_the_conversations_of_whom_it_identifies(
+    setup: Setup, people: dict[str, int]
+):
+    mine, walk_up, token, key = _chats(setup, people)
+    jonas = auth.sign_in(setup.kiosk, "jonas", PASSWORD).token
+    count = "SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM messages)"
+    # plain psql with the kiosk's password: nothing
+    assert _as_kiosk(setup, count) == [(0, 0)]
+    assert _as_kiosk(setup, "SELECT content FROM public.messages") == []
+    # another attendee's session, a made-up token or key: nothing of Maya's or the visit's
+    assert _as_kiosk(setup, count, token=jonas) == [(0, 0)]
+    assert _as_kiosk(setup, count, token="x" * 43, key="y" * 43) == [(0, 0)]
+    # the rightful holders see their own, and only that
+    assert _as_kiosk(setup, "SELECT id FROM conversations", token=token) == [(mine,)]
+    assert _as_kiosk(setup, "SELECT id FROM conversations", key=key) == [(walk_up,)]
+    assert _as_kiosk(setup, "SELECT content FROM messages", key=key) == [
+        ("Where are the toilets?",)
+    ]
+    # nor can it write into, end or forge others' conversations
+    write = (
+        "INSERT INTO messages (conversation_id, chatbot_id, user_id, is_user_message, content, "
+        "source, created_at) VALUES (:c, :b, :u, true, 'hi', 'user', now())"
+    )
+    for conv, user in ((mine, people["maya"]), (walk_up, None)):
+        _denied(setup.kiosk, write, {"c": conv, "b": people["bot"], "u": user})
+    _denied(
+        setup.kiosk,
+        "INSERT INTO conversations (chatbot_id, user_id, mode, kiosk_name, started_at, "
+        "message_count) VALUES (:b, :u, 'single', '', now(), 0)",
+        {"b": people["bot"], "u": people["maya"]},
+    )
+    assert _as_kiosk(setup, "UPDATE conversations SET ended_at = now() RETURNING id") == []
+    # the services report another attendee's or visit's conversation as not found
+    with setup.kiosk.read() as s:
+        for conv in (mine, walk_up):
+            with pytest.raises(NotFound):
+                chat.list_messages(s, None, conv, access_key="not the key")
+    # signing out (the visit's end) closes the signed-in conversation to the key and the token
+    with setup.kiosk.session() as s:
+        auth.sign_out(s, token, visit_key=key)
+    assert _as_kiosk(setup, "SELECT id FROM conversations", token=token) == []
+    with setup.owner.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM messages")) == 2
+
+
+def test_kiosk_role_cannot_mint_sessions_or_touch_throttles(setup: Setup, people: dict[str, int]):
+    kiosk = setup.kiosk
+    mint = (
+        "INSERT INTO session_tokens (token_hash, user_id, device, remember, created_at, "
+        "expires_at) VALUES (:h, :u, 'evil', false, now(), now() + interval '1 day')"
+    )
+    _denied(kiosk, mint, {"h": "a" * 64, "u": people["maya"]})
+    _denied(kiosk, "SELECT token_hash FROM session_tokens")
+    _denied(kiosk, "UPDATE session_tokens SET revoked_at = NULL")
+    _denied(kiosk, "SELECT * FROM auth_throttles")
+    _denied(kiosk, "DELETE FROM auth_throttles")
+    _denied(kiosk, "INSERT INTO auth_throttles (key, failures) VALUES ('user:1', 0)")
+    _denied(kiosk, "UPDATE auth_throttles SET locked_until = NULL")
+    _denied(kiosk, "SELECT * FROM convergeai_kiosk.sign_in_attempts")
+    _denied(kiosk, "SELECT convergeai_kiosk.users_write()")
+    # a right password's outcome cannot be read (nor a session opened) in the attempt's own
+    # transaction: it is counted, and committed, before anyone learns it
+    handle = secrets.token_hex(32)
+    with kiosk.engine.begin() as conn:
+        assert (
+            conn.scalar(
+                text("SELECT convergeai_attempt('password', 'maya', :p, 'psql', :h)"),
+                {"p": PASSWORD, "h": handle},
+            )
+            is None
+        )
+        row = conn.execute(
+            text("SELECT * FROM convergeai_finish_sign_in(:h, 'psql', false, 3600, NULL, NULL)"),
+            {"h": handle},
+        ).one()
+        assert row.status == "unknown"
+        conn.rollback()
+    with setup.owner.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM session_tokens")) == 0
+
+
+def test_password_guessing_in_the_database_is_limited(setup: Setup, people: dict[str, int]):
+    """Guessing through the kiosk role's functions, from psql, with a new device name each time
+    and rolling back whatever can be rolled back: locked after auth.max_failures guesses."""
+    limit = 5  # the default auth.max_failures the roles were created with
+    guess = text("SELECT convergeai_attempt('password', 'maya', :p, :d, :h)")
+    finish = text("SELECT status FROM convergeai_finish_sign_in(:h, '', false, NULL, NULL, NULL)")
+    outcomes = []
+    for n in range(limit + 2):
+        handle = secrets.token_hex(32)
+        with setup.kiosk.engine.connect() as conn:
+            locked = conn.scalar(guess, {"p": f"guess {n}", "d": f"psql-{n}", "h": handle})
+            # rolled back: nothing learnt; a guess only tells its outcome once committed
+            conn.rollback()
+            locked = conn.scalar(guess, {"p": f"guess {n}", "d": f"psql-{n}", "h": handle})
+            conn.commit()
+            outcome = conn.scalar(finish, {"h": handle}) if locked is None else "locked"
+            conn.rollback()
+        outcomes.append(outcome)
+    assert outcomes == ["wrong"] * limit + ["locked", "locked"]
+    # locked means locked: the right password is not even checked until the wait is over
+    with pytest.raises(Throttled):
+        auth.sign_in(setup.kiosk, "maya", PASSWORD, device="kiosk-1")
+    # the services' own throttling on the kiosk role (another account)
+    for _ in range(limit):
+        with pytest.raises(AuthenticationFailed):
+            auth.sign_in(setup.kiosk, "jonas", "wrong password", device="kiosk-1")
+    with pytest.raises(Throttled):
+        auth.sign_in(setup.kiosk, "jonas", PASSWORD, device="kiosk-2")
+    # changing a password is throttled the same way (it checks the current one)
+    with setup.owner.engine.begin() as conn:
+        conn.execute(text("DELETE FROM auth_throttles"))
+    signed = auth.sign_in(setup.kiosk, "jonas", PASSWORD, device="kiosk-1")
+    for _ in range(limit):
+        with pytest.raises(AuthenticationFailed):
+            auth.change_password(setup.kiosk, signed.actor, "not it", "a brand new password 1")
+    with pytest.raises(Throttled):
+        auth.change_password(setup.kiosk, signed.actor, PASSWORD, "a brand new password 1")
+
+
+def test_kiosk_role_signs_in_by_badge_and_completes_a_reset(setup: Setup, people: dict[str, int]):
+    kiosk = setup.kiosk
+    key = secrets.token_urlsafe(32)
+    badge = auth.sign_in_with_badge(kiosk, "7K3Q-M2XD-9TRB-4HNA-ZC8W", visit_key=key)
+    assert badge.user.id == people["maya"]
+    assert _as_kiosk(setup, "SELECT current_attendee()", token=badge.token) == [(people["maya"],)]
+    assert _as_kiosk(setup, "SELECT current_attendee()", key=key) == [(people["maya"],)]
+    temporary = auth.reset_password(setup.owner, Actor(people["boss"], Role.ADMIN), people["jonas"])
+    with pytest.raises(PasswordChangeRequired):
+        auth.sign_in(kiosk, "jonas", temporary)
+    with pytest.raises(AuthenticationFailed):
+        auth.complete_password_reset(kiosk, "jonas", "not the temporary", "my own password 123")
+    with pytest.raises(ValidationError):
+        auth.complete_password_reset(kiosk, "jonas", temporary, temporary)
+    result = auth.complete_password_reset(kiosk, "jonas", temporary, "my own password 123")
+    assert result.user.id == people["jonas"]
+    assert not result.user.must_change_password
+    assert (
+        auth.sign_in(kiosk, "jonas@example.org", "my own password 123").user.id == people["jonas"]
+    )
+
+
+def test_kiosk_outbox_delivers_once_after_a_restart_without_the_session_token(
+    setup: Setup, people: dict[str, int], tmp_path
+):
+    """What kiosk/outbox.py keeps on disk (the visit's key, never the session token) is enough
+    to deliver a queued message after a restart, exactly once; the visit's end revokes it."""
+    from kiosk.backend import FallbackResponder
+    from kiosk.outbox import Outbox, OutboxEntry, new_client_id
+
+    kiosk = setup.kiosk
+    key = secrets.token_urlsafe(32)
+    signed = auth.sign_in(kiosk, "maya", PASSWORD, device="kiosk-1", visit_key=key)
+    with kiosk.session() as s:
+        conv = chat.start_conversation(
+            s, signed.actor, people["bot"], ConversationMode.SINGLE, access_key=key
+        )
+        walk_up = chat.start_conversation(
+            s, None, people["bot"], ConversationMode.MULTIPLE, access_key=key
+        )
+    path = tmp_path / "outbox.jsonl"
+    box = Outbox(path)
+    for conv_id, actor in ((conv.id, signed.actor), (walk_up.id, None)):
+        box.add(
+            OutboxEntry(
+                client_id=new_client_id(),
+                conversation_id=conv_id,
+                content="Is there wifi?",
+                user_id=actor.user_id if actor else None,
+                role=actor.role.value if actor else None,
+                visit="visit-1",
+                access_key=key,
+            )
+        )
+    assert signed.token not in path.read_text()
+    assert path.stat().st_mode & 0o077 == 0
+    restarted = Outbox(path)  # the kiosk restarted: only the file is left
+    for entry in restarted.pending():
+        assert entry.actor is None or entry.actor.token is None
+        for _ in range(2):  # a retry after an unknown outcome
+            question, reply = chat.send_message(
+                kiosk,
+                entry.actor,
+                entry.conversation_id,
+                entry.content,
+                FallbackResponder(),
+                client_id=entry.client_id,
+                access_key=entry.access_key,
+            )
+        restarted.mark_delivered(entry.client_id)
+        assert reply.reply_to_id == question.id
+    with setup.owner.engine.connect() as conn:
+        per_conversation = conn.execute(
+            text("SELECT conversation_id, count(*) FROM messages GROUP BY 1 ORDER BY 1")
+        ).all()
+    assert [tuple(r) for r in per_conversation] == [(conv.id, 2), (walk_up.id, 2)]
+    with kiosk.session() as s:
+        auth.sign_out(s, None, visit_key=key)  # what the kiosk does once the outbox is empty
+    with kiosk.read() as s, pytest.raises(NotFound):
+        chat.list_messages(s, Actor(people["maya"], Role.ATTENDEE), conv.id, access_key=key)
