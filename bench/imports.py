@@ -300,7 +300,7 @@ def run(config: BenchConfig) -> str:
     """Run the import benchmark; returns its Markdown section."""
     started = time.perf_counter()
     rows = min(ROWS, config.users)
-    repeat = max(1, min(config.repeat, 5))
+    repeat = max(1, min(config.repeat, 7))
     file = _file(config, rows)
     sections = []
     for backend in config.backends:
