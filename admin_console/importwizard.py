@@ -155,7 +155,7 @@ class ImportWizard(QDialog):
 
     def _build_file_page(self) -> None:
         page = QWidget()
-        form = QFormLayout(page)
+        form = self.file_form = QFormLayout(page)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         row = QHBoxLayout()
         self.path = QLineEdit()
@@ -448,9 +448,8 @@ class ImportWizard(QDialog):
 
     def _kind_changed(self) -> None:
         guests = self.kind.currentData() == "guests"
-        for widget in (self.photos_label, self.photos, self.photos_button, self.photos_clear,
-                       self.photos_note):
-            widget.setVisible(guests)
+        for widget in (self.photos_label, self.photos_note):  # their rows, spacing included
+            self.file_form.setRowVisible(self.file_form.getWidgetPosition(widget)[0], guests)
         notes = {
             "attendees": self.tr("Attendees are enrolled in the chosen assistant and get a "
                                  "personal badge code; an existing account has the same email."),
