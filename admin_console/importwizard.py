@@ -449,7 +449,7 @@ class ImportWizard(QDialog):
     def _kind_changed(self) -> None:
         guests = self.kind.currentData() == "guests"
         for widget in (self.photos_label, self.photos_note):  # their rows, spacing included
-            self.file_form.setRowVisible(self.file_form.getWidgetPosition(widget)[0], guests)
+            self.file_form.setRowVisible(widget, guests)
         notes = {
             "attendees": self.tr("Attendees are enrolled in the chosen assistant and get a "
                                  "personal badge code; an existing account has the same email."),
