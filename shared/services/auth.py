@@ -419,6 +419,21 @@ def _sign_in_in_db(
         until = roles.attempt_in_db(s, kind, login, secret, device, handle)
     if until is not None:
         raise _throttled(until)
+    return _open_session_in_db(db, handle, token, device, remember, visit_key, wrong, new_hash)
+
+
+def _open_session_in_db(
+    db: Database,
+    handle: str,
+    token: str,
+    device: str,
+    remember: bool,
+    visit_key: str | None,
+    wrong: str,
+    new_hash: str | None,
+) -> SignInResult:
+    """Step 2 on the kiosk role: the database opens the session of a successful attempt (and
+    sets ``new_hash`` as the password, for a reset); anything else raises what it means."""
     with db.session() as s:
         done = roles.finish_in_db(
             s,
@@ -682,21 +697,7 @@ def _complete_reset_in_db(
     if new == temporary:
         raise ValidationError("Choose a password of your own, not the temporary one.", "password")
     hashed = hash_password(new)
-    with db.session() as s:
-        done = roles.finish_in_db(
-            s,
-            handle,
-            device=device[:64],
-            remember=remember,
-            lifetime=_lifetime(remember),
-            visit_key_hash=visit_key_hash(visit_key),
-            new_hash=hashed,
-        )
-        found = s.get(User, done.user_id) if done.status == "ok" and done.user_id else None
-        if found is not None and done.expires_at is not None:
-            return SignInResult(UserInfo.of(found), token, done.expires_at)
-    _refuse(done, wrong)
-    raise AuthenticationFailed(wrong)
+    return _open_session_in_db(db, handle, token, device, remember, visit_key, wrong, hashed)
 
 
 def reset_password(db: Database, actor: Actor, user_id: int) -> str:
