@@ -66,8 +66,6 @@ OnDuplicate = Literal["update", "skip"]
 Action = Literal["create", "update", "skip", "reject"]
 Progress = Callable[[int, int], None]
 CHUNK = 2000
-#: Rows per ``IN (...)`` list when looking existing records up.
-LOOKUP_CHUNK = 900
 #: SQLite page cache (KiB) while an import writes many rows.
 BIG_CACHE_KIB = 16 * 1024
 
