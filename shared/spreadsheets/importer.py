@@ -13,8 +13,10 @@ Attendees: an existing account with the row's email is updated (blank cells keep
 or skipped (``on_duplicate``); organizer accounts are never changed by an import. New attendees
 get a username made from their name (unique) and a personal badge code, stored as an HMAC (the
 core's badge sign-in; never bcrypt: 100,000 rows would take 100 minutes). Rows are written with
-``executemany`` in chunks; every imported attendee (skipped ones too) is enrolled in the chosen
-assistant, its ``participant_count`` raised in SQL by the number of new enrolments.
+one streamed COPY on PostgreSQL and ``executemany`` in chunks elsewhere; every imported attendee
+(skipped ones too) is enrolled in the chosen assistant, its ``participant_count`` raised in SQL
+by the number of new enrolments. The common row takes fast paths (validation, usernames, badge
+HMACs) that tests/spreadsheets/test_fast_paths.py holds to the plain rules.
 """
 
 from __future__ import annotations
