@@ -192,7 +192,7 @@ class AttractScreen(Screen):
         self.event_label.setText(name or self.tr("the event assistant"))
         self.chips.clear()
         for question in questions:
-            chip = button(question, "chip")
+            chip = button(question, "chip", literal=True)
             chip.clicked.connect(lambda _=False, q=question: self.ask.emit(q))
             self.chips.addWidget(chip)
         self.try_label.setVisible(bool(questions))
@@ -882,7 +882,7 @@ class ChatScreen(Screen):
     def set_suggestions(self, questions: list[str]) -> None:
         self.chips.clear()
         for question in questions:
-            chip = button(question, "chip")
+            chip = button(question, "chip", literal=True)
             chip.clicked.connect(lambda _=False, q=question: self.send.emit(q))
             self.chips.addWidget(chip)
         self.chips_box.setVisible(bool(questions) and not self._compact)

@@ -26,9 +26,13 @@ from shared.ui.theme import palette
 TOUCH = 64
 
 
-def button(text: str, role: str = "secondary", *, parent: QWidget | None = None) -> QPushButton:
-    """A push button styled by ``role`` in kiosk.qss, at least TOUCH pixels high."""
-    b = QPushButton(text, parent)
+def button(
+    text: str, role: str = "secondary", *, parent: QWidget | None = None, literal: bool = False
+) -> QPushButton:
+    """A push button styled by ``role`` in kiosk.qss, at least TOUCH pixels high. ``literal``
+    for text from data (a suggested question): an ``&`` in it is shown, not taken as a
+    shortcut marker."""
+    b = QPushButton(text.replace("&", "&&") if literal else text, parent)
     b.setProperty("role", role)
     b.setMinimumHeight(TOUCH)  # the width follows the text (never squeezed below it)
     b.setCursor(Qt.CursorShape.PointingHandCursor)

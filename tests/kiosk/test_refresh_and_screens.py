@@ -259,3 +259,21 @@ def test_guest_photos_load_in_the_background_and_are_cached(
     assert "Chief Scientist" in [
         lab.text() for lab in kiosk.chat.guests_scroll.findChildren(type(kiosk.chat.title))
     ]
+
+
+def test_suggested_questions_with_an_ampersand_show_and_send_it(qtbot: QtBot) -> None:
+    """Chip text comes from the event's data: an & is shown (not taken as a Qt shortcut
+    marker, which would hide it and underline the next letter) and sent as it is."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    from kiosk.screens import ChatScreen
+
+    screen = ChatScreen(TranscriptModel())
+    qtbot.addWidget(screen)
+    screen.set_suggestions(["Which sessions are about AI & Data?"])
+    chip = next(b for b in screen.findChildren(QPushButton) if "Data" in b.text())
+    assert chip.text() == "Which sessions are about AI && Data?"  # Qt shows "AI & Data"
+    with qtbot.waitSignal(screen.send) as sent:
+        qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    assert sent.args == ["Which sessions are about AI & Data?"]
