@@ -937,70 +937,83 @@ _GUEST_FIELDS = (
 )
 
 
+def _write_each(
+    work: _Work,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    create: Callable[[dict[str, Any]], int],
+    update: Callable[[int, dict[str, Any]], object],
+) -> WriteResult:
+    """Write the rows to create or update one by one through the services (guests, agenda,
+    FAQ: hundreds of rows, each with the services' own checks), ticking after each."""
+    todo = [o for o in work.outcomes if o.action in ("create", "update")]
+    ticker = _Ticker(len(todo), progress, cancel)
+    for o in todo:
+        v = work.values[o.index]
+        if o.action == "create":
+            o.target_id = create(v)
+        else:
+            assert o.target_id is not None
+            update(o.target_id, v)
+        ticker.step(1)
+    return 0, []
+
+
 def _write_guests(
     s: Session, actor: Actor, work: _Work, progress: Progress | None, cancel: threading.Event | None
 ) -> WriteResult:
     assert work.chatbot is not None
-    todo = [i for i, o in enumerate(work.outcomes) if o.action in ("create", "update")]
-    ticker = _Ticker(len(todo), progress, cancel)
-    for i in todo:
-        o = work.outcomes[i]
-        v = work.values[i]
-        data = {k: v[k] for k in _GUEST_FIELDS if k in v}
-        if o.action == "create":
-            gid = guest_service.create(s, actor, work.chatbot.id, **data).id
-            work.outcomes[i] = RowOutcome(o.row, o.index, "create", gid)
-        else:
-            assert o.target_id is not None
-            gid = guest_service.update_guest(s, actor, o.target_id, **data).id
+    bot = work.chatbot.id
+
+    def photo(gid: int, v: dict[str, Any]) -> int:
         if "photo_path" in v:
             guest_service.set_photo(s, actor, gid, Path(v["photo_path"]).read_bytes())
-        ticker.step(1)
-    return 0, []
+        return gid
+
+    def data(v: dict[str, Any]) -> dict[str, Any]:
+        return {k: v[k] for k in _GUEST_FIELDS if k in v}
+
+    return _write_each(
+        work,
+        progress,
+        cancel,
+        lambda v: photo(guest_service.create(s, actor, bot, **data(v)).id, v),
+        lambda gid, v: photo(guest_service.update_guest(s, actor, gid, **data(v)).id, v),
+    )
 
 
 def _write_agenda(
     s: Session, actor: Actor, work: _Work, progress: Progress | None, cancel: threading.Event | None
 ) -> WriteResult:
     assert work.chatbot is not None
-    todo = [i for i, o in enumerate(work.outcomes) if o.action in ("create", "update")]
-    ticker = _Ticker(len(todo), progress, cancel)
-    for i in todo:
-        o = work.outcomes[i]
-        v = work.values[i]
-        data: dict[str, Any] = {"title": v["title"], "starts_at": v["start"], "ends_at": v["end"]}
-        data.update(
-            {k: v[k] for k in ("location", "track", "description", "speaker_ids") if k in v}
-        )
-        if o.action == "create":
-            item = agenda_service.create(s, actor, work.chatbot.id, **data)
-            work.outcomes[i] = RowOutcome(o.row, o.index, "create", item.id)
-        else:
-            assert o.target_id is not None
-            agenda_service.update_item(s, actor, o.target_id, **data)
-        ticker.step(1)
-    return 0, []
+    bot = work.chatbot.id
+
+    def data(v: dict[str, Any]) -> dict[str, Any]:
+        fields_ = {"title": v["title"], "starts_at": v["start"], "ends_at": v["end"]}
+        optional = ("location", "track", "description", "speaker_ids")
+        return fields_ | {k: v[k] for k in optional if k in v}
+
+    return _write_each(
+        work,
+        progress,
+        cancel,
+        lambda v: agenda_service.create(s, actor, bot, **data(v)).id,
+        lambda iid, v: agenda_service.update_item(s, actor, iid, **data(v)),
+    )
 
 
 def _write_faq(
     s: Session, actor: Actor, work: _Work, progress: Progress | None, cancel: threading.Event | None
 ) -> WriteResult:
     assert work.chatbot is not None
-    todo = [i for i, o in enumerate(work.outcomes) if o.action in ("create", "update")]
-    ticker = _Ticker(len(todo), progress, cancel)
-    for i in todo:
-        o = work.outcomes[i]
-        v = work.values[i]
-        if o.action == "create":
-            entry = faq_service.create(
-                s, actor, work.chatbot.id, question=v["question"], answer=v["answer"]
-            )
-            work.outcomes[i] = RowOutcome(o.row, o.index, "create", entry.id)
-        else:
-            assert o.target_id is not None
-            faq_service.update_entry(s, actor, o.target_id, answer=v["answer"])
-        ticker.step(1)
-    return 0, []
+    bot = work.chatbot.id
+    return _write_each(
+        work,
+        progress,
+        cancel,
+        lambda v: faq_service.create(s, actor, bot, question=v["question"], answer=v["answer"]).id,
+        lambda eid, v: faq_service.update_entry(s, actor, eid, answer=v["answer"]),
+    )
 
 
 def participant_total(s: Session, chatbot_id: int) -> int:
